@@ -1,0 +1,5 @@
+"""Neural network modules only: no I/O, no devices, no argument parsing."""
+from models.mlp import MLP
+from models.pixelcnn import AutoregressiveDensity
+
+__all__ = ["MLP", "AutoregressiveDensity"]

@@ -1,0 +1,123 @@
+"""A PixelCNN-style autoregressive density over a vector of discrete codes.
+
+For codes t = (t_0, ..., t_{D-1}), each in {0, ..., K-1}, and an optional label y,
+
+    log p(t [| y]) = sum_i log p(t_i | t_<i [, y]),
+
+where every factor is a softmax over K logits computed by a stack of causal dilated 1-D
+convolutions with gated units and residual/skip connections (gated PixelCNN, van den Oord
+et al. 2016; WaveNet). The unit axis plays the role of time. Position i sees t_<i only:
+the codes are shifted right by one (a learned start vector takes position 0) and every
+convolution is causal. The convolutions are written as matrix products over the channel
+axis of a (B, D, C) tensor, which runs faster on CPUs than Conv1d at these widths.
+
+The label enters as global conditioning: a per-block bias inside the gates and a per-unit
+bias on the logits. Both are zero-initialised, so a conditional model starts as exactly the
+unconditional model it is warm-started from.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def dilations_covering(units: int, kernel_size: int) -> list[int]:
+    """Dilations kernel_size**l, l = 0..L-1, with the fewest L whose receptive field
+    1 + (kernel_size - 1) * sum(dilations) covers all `units` positions."""
+    dilations = [1]
+    while 1 + (kernel_size - 1) * sum(dilations) < units:
+        dilations.append(dilations[-1] * kernel_size)
+    return dilations
+
+
+class CausalConv(nn.Module):
+    """y_i = W [x_i; x_{i-d}; ...; x_{i-(k-1)d}] + b, with x_j = 0 for j < 0: (B, D, C) -> (B, D, C_out)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, dilation: int):
+        super().__init__()
+        self.kernel_size, self.dilation = kernel_size, dilation
+        self.linear = nn.Linear(kernel_size * in_channels, out_channels)
+
+    @property
+    def reach(self) -> int:
+        """How many positions back an output sees."""
+        return (self.kernel_size - 1) * self.dilation
+
+    def forward(self, x):  # (B, D, C)
+        units = x.shape[1]
+        padded = F.pad(x, (0, 0, self.reach, 0))  # (B, reach + D, C)
+        taps = [padded[:, self.reach - j * self.dilation:][:, :units]
+                for j in range(self.kernel_size)]
+        return self.linear(torch.cat(taps, dim=2))
+
+
+class GatedBlock(nn.Module):
+    """z = tanh(W_f * x + V_f y) . sigmoid(W_g * x + V_g y); returns (x + R z, S z)."""
+
+    def __init__(self, channels: int, kernel_size: int, dilation: int, num_labels: int):
+        super().__init__()
+        self.conv = CausalConv(channels, 2 * channels, kernel_size, dilation)
+        self.label_gate = nn.Embedding(num_labels, 2 * channels) if num_labels else None
+        if self.label_gate is not None:
+            nn.init.zeros_(self.label_gate.weight)
+        self.residual = nn.Linear(channels, channels)
+        self.skip = nn.Linear(channels, channels)
+
+    def forward(self, x, labels):  # x (B, D, C), labels (B,) or None
+        h = self.conv(x)  # (B, D, 2C)
+        if self.label_gate is not None:
+            h = h + self.label_gate(labels)[:, None, :]
+        filt, gate = h.chunk(2, dim=2)
+        z = torch.tanh(filt) * torch.sigmoid(gate)  # (B, D, C)
+        return x + self.residual(z), self.skip(z)
+
+
+class AutoregressiveDensity(nn.Module):
+    """p(t) (num_labels = 0) or p(t | y) (num_labels > 0) over `units` codes in `bins` bins."""
+
+    def __init__(self, units: int, bins: int, channels: int = 64, kernel_size: int = 2,
+                 stacks: int = 1, num_labels: int = 0):
+        super().__init__()
+        self.units, self.bins, self.num_labels = units, bins, num_labels
+        self.code_embedding = nn.Embedding(bins, channels)
+        self.start = nn.Parameter(torch.zeros(1, 1, channels))
+        self.position = nn.Parameter(torch.randn(units, channels) / math.sqrt(channels))
+        dilations = dilations_covering(units, kernel_size) * stacks
+        self.blocks = nn.ModuleList(
+            GatedBlock(channels, kernel_size, d, num_labels) for d in dilations)
+        self.head = nn.Sequential(nn.ReLU(), nn.Linear(channels, channels), nn.ReLU(),
+                                  nn.Linear(channels, bins))
+        nn.init.zeros_(self.head[-1].weight)  # the logits start as the per-unit bias alone
+        nn.init.zeros_(self.head[-1].bias)
+        self.unit_logits = nn.Parameter(torch.zeros(units, bins))
+        self.label_unit_logits = (nn.Embedding(num_labels, units * bins) if num_labels
+                                  else None)
+        if self.label_unit_logits is not None:
+            nn.init.zeros_(self.label_unit_logits.weight)
+
+    @property
+    def receptive_field(self) -> int:
+        return 1 + sum(block.conv.reach for block in self.blocks)
+
+    def logits(self, codes, labels=None):
+        """Logits of p(t_i | t_<i [, y]) for every unit: (B, D) int codes -> (B, D, K)."""
+        if (labels is None) != (self.num_labels == 0):
+            raise ValueError("labels must be given exactly when the model is conditional")
+        batch = codes.shape[0]
+        x = self.code_embedding(codes[:, :-1])  # (B, D-1, C)
+        x = torch.cat([self.start.expand(batch, -1, -1), x], dim=1)  # (B, D, C): shifted
+        x = x + self.position
+        skips = 0
+        for block in self.blocks:
+            x, skip = block(x, labels)
+            skips = skips + skip
+        logits = self.head(skips) + self.unit_logits  # (B, D, K)
+        if self.label_unit_logits is not None:
+            logits = logits + self.label_unit_logits(labels).view(batch, self.units, self.bins)
+        return logits
+
+    def log_prob_nats(self, codes, labels=None):
+        """log p(t [| y]) in nats for each example: (B, D) -> (B,)."""
+        log_p = F.log_softmax(self.logits(codes, labels), dim=-1)  # (B, D, K)
+        return log_p.gather(2, codes.unsqueeze(2)).squeeze(2).sum(dim=1)
