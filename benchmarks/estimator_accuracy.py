@@ -1,0 +1,74 @@
+"""Estimator accuracy and speed on synthetic sources with exact entropies, at the shape of
+the MNIST hidden layers (256 units, 32 bins, 10 labels). Prints a Markdown table.
+
+    python benchmarks/estimator_accuracy.py --preset quick              # CPU, minutes
+    python benchmarks/estimator_accuracy.py --preset full --device cuda:0
+
+Errors are against the exact H(T), H(T|Y), I(T;Y) of the source (Monte Carlo over exact
+log-likelihoods where the source's H(T) has no closed form; its standard error is shown).
+Targets: |H(T) error| <= 2 %, |I(T;Y) error| <= 0.15 bits.
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from infoplane import sources  # noqa: E402
+from infoplane.estimate import PRESETS, estimate_information, with_overrides  # noqa: E402
+
+SOURCES = {
+    "independent": lambda d, k, l, rng: sources.independent_units(d, k, rng),
+    "markov": lambda d, k, l, rng: sources.markov_chain(d, k, rng),
+    "label_first_unit": lambda d, k, l, rng: sources.label_in_first_unit(d, k, l, rng),
+    "label_all_units": lambda d, k, l, rng: sources.label_dependent_chain(d, k, l, rng),
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="quick", choices=sorted(PRESETS))
+    parser.add_argument("--override", default="", help="estimator settings, name=value,...")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--units", type=int, default=256)
+    parser.add_argument("--bins", type=int, default=32)
+    parser.add_argument("--labels", type=int, default=10)
+    parser.add_argument("--train", type=int, default=50000)
+    parser.add_argument("--test", type=int, default=10000)
+    parser.add_argument("--sources", default=",".join(SOURCES))
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    config = with_overrides(PRESETS[args.preset], args.override)
+    print(f"preset {args.preset}: {config}; device {args.device}; "
+          f"torch threads {torch.get_num_threads()}\n", flush=True)
+    print("| source | H(T) exact | H(T) est | rel. err | H(T|Y) exact | H(T|Y) est | rel. err "
+          "| I(T;Y) exact | paired est | abs. err | Bayes est | abs. err | plug-in H(T) "
+          "| wall s |")
+    print("|" + "---|" * 14, flush=True)
+    for name in args.sources.split(","):
+        rng = np.random.default_rng(args.seed)
+        source = SOURCES[name](args.units, args.bins, args.labels, rng)
+        train_codes, train_labels = source.sample(args.train, rng)
+        test_codes, test_labels = source.sample(args.test, rng)
+        h_t, h_t_se = source.entropy_bits(rng, samples=50000)
+        h_t_y = source.conditional_entropy_bits()
+        i_ty = h_t - h_t_y
+        start = time.time()
+        r = estimate_information(train_codes, train_labels, test_codes, test_labels,
+                                 bins=args.bins, num_labels=source.num_labels, config=config,
+                                 device=args.device, seed=args.seed, log=lambda line: None)
+        seconds = time.time() - start
+        exact = f"{h_t:.2f}" + (f" ± {h_t_se:.2f}" if h_t_se else "")
+        print(f"| {name} | {exact} | {r['H_T_bits']:.2f} | {100 * (r['H_T_bits'] / h_t - 1):+.2f} % "
+              f"| {h_t_y:.2f} | {r['H_T_given_Y_bits']:.2f} "
+              f"| {100 * (r['H_T_given_Y_bits'] / h_t_y - 1):+.2f} % "
+              f"| {i_ty:.3f} | {r['I_TY_bits']:.3f} | {r['I_TY_bits'] - i_ty:+.3f} "
+              f"| {r['I_TY_bayes_bits']:.3f} | {r['I_TY_bayes_bits'] - i_ty:+.3f} "
+              f"| {r['H_T_plugin_bits']:.2f} | {seconds:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Information-plane coordinates of one layer from its binned activations.
+
+Two autoregressive models are fitted on the training codes: q(t) and q(t | y), the second
+warm-started from the first (its label inputs start at zero, so it starts as q(t) and
+learns only what the label adds). On the test codes:
+
+    H_T_bits          = E[-log2 q(t)]        >= H(T): an upper bound (cross-entropy);
+    I_XT_bits         = H_T_bits               (T is a deterministic function of X);
+    H_T_given_Y_bits  = E[-log2 q(t | y)]    >= H(T | Y);
+    I_TY_bits         = H_T - H_T_given_Y      paired difference: bounds nothing;
+    I_TY_bayes_bits   = E[log2 q(y | t) - log2 p(y)],  q(y | t) ~ p(y) q(t | y):
+                        at most H(Y), a lower bound on I(T; Y) up to the test-set error
+                        (Barber & Agakov), negative only when q(y | t) is worse than p(y);
+    H_T_plugin_bits   = entropy of the test codes' empirical distribution (<= log2 N_test).
+Each comes with its standard error over test examples (suffix _se), in bits per example;
+*_per_unit keys divide by the number of units.
+"""
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from infoplane import entropy, fit
+from models import AutoregressiveDensity
+
+
+@dataclass(frozen=True)
+class EstimatorConfig:
+    channels: int = 64              # width of the gated convolution stack
+    kernel_size: int = 2            # taps per causal convolution
+    stacks: int = 1                 # repeats of the dilation cycle 1, k, k^2, ... covering D
+    batch_size: int = 128           # examples per Adam step
+    lr: float = 1e-3                # Adam learning rate
+    max_epochs: int = 40            # per model
+    patience: int = 4               # epochs without validation improvement before stopping
+    validation_fraction: float = 0.1  # of the training codes, held out for early stopping
+    train_subset: int = 0           # use this many training codes (0: all)
+    test_subset: int = 0            # use this many test codes (0: all)
+    eval_batch_size: int = 1000     # examples per evaluation forward pass
+
+
+PRESETS = {
+    # CPU demo: the 18 jobs of the seed configuration in minutes on two cores.
+    "quick": EstimatorConfig(channels=16, max_epochs=4, patience=2, batch_size=64,
+                             lr=3e-3, train_subset=10000, test_subset=2000),
+    # GPU: the whole training and test sets, a wider and deeper model.
+    "full": EstimatorConfig(channels=64, stacks=2, max_epochs=60, patience=5, batch_size=128),
+}
+
+
+def with_overrides(config: EstimatorConfig, overrides: str) -> EstimatorConfig:
+    """Apply 'name=value,name=value' to a config, each value parsed as its field's type."""
+    if not overrides:
+        return config
+    fields = {f.name: f for f in dataclasses.fields(EstimatorConfig)}
+    changes = {}
+    for item in overrides.split(","):
+        name, _, value = item.partition("=")
+        name = name.strip()
+        if name not in fields or not value:
+            raise ValueError(f"expected name=value with name in {sorted(fields)}, got {item!r}")
+        changes[name] = type(getattr(config, name))(value)
+    return dataclasses.replace(config, **changes)
+
+
+def _first(array, n):
+    return array if n <= 0 else array[:n]
+
+
+def _summary(prefix: str, per_example: np.ndarray, units: int) -> dict:
+    mean, se = entropy.mean_and_standard_error(per_example)
+    return {f"{prefix}_bits": mean, f"{prefix}_bits_se": se,
+            f"{prefix}_bits_per_unit": mean / units, f"{prefix}_bits_per_unit_se": se / units}
+
+
+def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
+                         test_codes: np.ndarray, test_labels: np.ndarray, *, bins: int,
+                         num_labels: int, config: EstimatorConfig = EstimatorConfig(),
+                         device: str = "cpu", seed: int = 0, log=print) -> dict:
+    """Fit q(t) and q(t | y) on (train_codes (N, D) ints in [0, bins), train_labels (N,) in
+    [0, num_labels)) and return the estimates of the module doc on the test codes."""
+    start = time.time()
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(train_codes))[:config.train_subset or None]
+    n_val = max(1, int(round(config.validation_fraction * len(order))))
+    if len(order) - n_val < 1:
+        raise ValueError("need at least two training examples")
+    test_codes, test_labels = (_first(test_codes, config.test_subset),
+                               _first(test_labels, config.test_subset))
+    units = train_codes.shape[1]
+
+    def tensor(array):
+        return torch.as_tensor(np.asarray(array, dtype=np.int64), device=device)
+
+    fit_codes, fit_labels = tensor(train_codes[order[n_val:]]), tensor(train_labels[order[n_val:]])
+    val_codes, val_labels = tensor(train_codes[order[:n_val]]), tensor(train_labels[order[:n_val]])
+    codes, labels = tensor(test_codes), tensor(test_labels)
+    torch.manual_seed(seed)
+    architecture = dict(units=units, bins=bins, channels=config.channels,
+                        kernel_size=config.kernel_size, stacks=config.stacks)
+    schedule = dict(lr=config.lr, batch_size=config.batch_size, max_epochs=config.max_epochs,
+                    patience=config.patience, eval_batch_size=config.eval_batch_size)
+
+    marginal = AutoregressiveDensity(**architecture).to(device)
+    fit.initialise_unit_logits(marginal, fit_codes)
+    marginal_fit = fit.fit(marginal, (fit_codes, None), (val_codes, None), seed=seed,
+                           log=lambda line: log(f"q(t)    {line}"), **schedule)
+    conditional = AutoregressiveDensity(**architecture, num_labels=num_labels).to(device)
+    missing, unexpected = conditional.load_state_dict(marginal.state_dict(), strict=False)
+    assert not unexpected and all("label" in key for key in missing)
+    conditional_fit = fit.fit(conditional, (fit_codes, fit_labels), (val_codes, val_labels),
+                              seed=seed + 1, log=lambda line: log(f"q(t|y)  {line}"), **schedule)
+
+    h_t = entropy.nats_to_bits(-fit.log_prob_nats(marginal, codes, None,
+                                                  config.eval_batch_size))
+    every_label = fit.log_prob_every_label_nats(conditional, codes, config.eval_batch_size)
+    h_t_given_y = entropy.nats_to_bits(-every_label[np.arange(len(test_labels)), test_labels])
+    log_prior = entropy.label_log_prior_nats(np.asarray(train_labels), num_labels)
+    bayes = entropy.bayes_information_bits(every_label, np.asarray(test_labels), log_prior)
+    h_y, h_y_se = entropy.mean_and_standard_error(
+        entropy.nats_to_bits(-log_prior[np.asarray(test_labels)]))
+
+    result = {"units": units, "bins": bins, "num_labels": num_labels,
+              "n_train": len(order) - n_val, "n_validation": n_val, "n_test": len(test_codes)}
+    result.update(_summary("H_T", h_t, units))
+    result.update(_summary("I_XT", h_t, units))
+    result.update(_summary("H_T_given_Y", h_t_given_y, units))
+    result.update(_summary("I_TY", h_t - h_t_given_y, units))
+    result.update(_summary("I_TY_bayes", bayes, units))
+    result["I_TY_bayes_negative"] = bool(result["I_TY_bayes_bits"] < 0)
+    result.update({"H_Y_bits": h_y, "H_Y_bits_se": h_y_se,
+                   "H_T_plugin_bits": entropy.plugin_entropy_bits(np.asarray(test_codes)),
+                   "plugin_ceiling_bits": math.log2(len(test_codes)),
+                   "fit_marginal": marginal_fit, "fit_conditional": conditional_fit,
+                   "seconds": round(time.time() - start, 2), "device": str(device),
+                   "estimator": dataclasses.asdict(config), "seed": seed})
+    return result

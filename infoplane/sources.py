@@ -1,0 +1,148 @@
+"""Synthetic discrete sources with exact likelihoods and exactly computable entropies, to
+validate the estimators.
+
+LabelledMarkovChain is the one family: a label y ~ prior, then codes over units
+t_0 ~ init[y], t_i ~ transitions[y, i-1][t_{i-1}]. Its special cases:
+  - independent units:  every transition row equals the unit's marginal, one label;
+  - a Markov chain:     one label;
+  - label-dependent:    init and/or transitions differ between labels.
+H(T|Y) follows from the chain rule for every member. H(T) (and so I(T;Y)) is exact when the
+transitions do not depend on the label (then Y reaches T through t_0 only), or by
+enumerating all K^D sequences when that is small; otherwise it is a Monte Carlo mean of
+exact log-likelihoods, with its standard error.
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from infoplane.entropy import LN2, categorical_entropy_bits, mean_and_standard_error
+
+ENUMERATION_LIMIT = 2**20  # sequences
+
+
+@dataclass
+class LabelledMarkovChain:
+    prior: np.ndarray        # (L,)           p(y)
+    init: np.ndarray         # (L, K)         p(t_0 | y)
+    transitions: np.ndarray  # (L, D-1, K, K) p(t_i = b | t_{i-1} = a, y) at [y, i-1, a, b]
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.prior)
+
+    @property
+    def bins(self) -> int:
+        return self.init.shape[1]
+
+    @property
+    def units(self) -> int:
+        return self.transitions.shape[1] + 1
+
+    def sample(self, n: int, rng: np.random.Generator) -> tuple:
+        """(codes (n, D) uint8, labels (n,) int64)."""
+        labels = rng.choice(self.num_labels, size=n, p=self.prior).astype(np.int64)
+        codes = np.empty((n, self.units), dtype=np.int64)
+        codes[:, 0] = _sample_rows(self.init[labels], rng)
+        for i in range(1, self.units):
+            codes[:, i] = _sample_rows(self.transitions[labels, i - 1, codes[:, i - 1]], rng)
+        return codes.astype(np.uint8), labels
+
+    def log_prob_given_label_nats(self, codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """log p(t | y) for each example: (n, D), (n,) -> (n,)."""
+        codes = codes.astype(np.int64)
+        log_p = np.log(self.init[labels, codes[:, 0]])
+        for i in range(1, self.units):
+            log_p += np.log(self.transitions[labels, i - 1, codes[:, i - 1], codes[:, i]])
+        return log_p
+
+    def log_prob_nats(self, codes: np.ndarray) -> np.ndarray:
+        """log p(t) = log sum_y p(y) p(t | y) for each example: (n, D) -> (n,)."""
+        with np.errstate(divide="ignore"):
+            terms = np.stack([np.log(self.prior[y]) + self.log_prob_given_label_nats(
+                codes, np.full(len(codes), y)) for y in range(self.num_labels)], axis=1)
+        top = terms.max(axis=1, keepdims=True)
+        return (top + np.log(np.exp(terms - top).sum(axis=1, keepdims=True)))[:, 0]
+
+    def conditional_entropy_bits(self) -> float:
+        """H(T | Y) = sum_y p(y) H(T | Y = y), each by the chain rule (exact)."""
+        return float(sum(p * _chain_entropy_bits(self.init[y], self.transitions[y])
+                         for y, p in enumerate(self.prior)))
+
+    def label_entropy_bits(self) -> float:
+        return float(categorical_entropy_bits(self.prior))
+
+    def entropy_bits(self, rng=None, samples: int = 200_000) -> tuple:
+        """(H(T), its standard error): exact (error 0) where possible, see the module doc."""
+        if np.allclose(self.transitions, self.transitions[:1]):
+            marginal_init = self.prior @ self.init  # (K,)
+            return _chain_entropy_bits(marginal_init, self.transitions[0]), 0.0
+        if self.bins ** self.units <= ENUMERATION_LIMIT:
+            codes = np.array(np.unravel_index(np.arange(self.bins ** self.units),
+                                              (self.bins,) * self.units)).T
+            log_p = self.log_prob_nats(codes)
+            p = np.exp(log_p)
+            return float(-(p[p > 0] * log_p[p > 0]).sum() / LN2), 0.0
+        rng = rng if rng is not None else np.random.default_rng(0)
+        codes, _ = self.sample(samples, rng)
+        return mean_and_standard_error(-self.log_prob_nats(codes) / LN2)
+
+    def mutual_information_bits(self, rng=None, samples: int = 200_000) -> tuple:
+        """(I(T; Y) = H(T) - H(T | Y), its standard error)."""
+        entropy, se = self.entropy_bits(rng, samples)
+        return entropy - self.conditional_entropy_bits(), se
+
+
+def _sample_rows(probabilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One draw from each row of (n, K) probabilities, by inverting the CDF."""
+    cdf = np.cumsum(probabilities, axis=1)
+    u = rng.random((len(probabilities), 1)) * cdf[:, -1:]
+    return np.minimum((u >= cdf).sum(axis=1), probabilities.shape[1] - 1)
+
+
+def _chain_entropy_bits(init: np.ndarray, transitions: np.ndarray) -> float:
+    """H(t_0) + sum_i sum_a p(t_{i-1} = a) H(t_i | t_{i-1} = a) for one Markov chain."""
+    marginal, total = init, float(categorical_entropy_bits(init))
+    for step in transitions:  # (K, K)
+        total += float(marginal @ categorical_entropy_bits(step))
+        marginal = marginal @ step
+    return total
+
+
+def _dirichlet(rng, concentration: float, shape: tuple) -> np.ndarray:
+    return rng.dirichlet(np.full(shape[-1], concentration), size=shape[:-1])
+
+
+def independent_units(units: int, bins: int, rng, concentration: float = 0.5):
+    """Independent units with Dirichlet marginals: H(T) = sum_i H(t_i), I(T; Y) = 0."""
+    marginals = _dirichlet(rng, concentration, (units, bins))
+    transitions = np.repeat(marginals[1:, None, :], bins, axis=1)  # rows ignore t_{i-1}
+    return LabelledMarkovChain(np.ones(1), marginals[:1], transitions[None])
+
+
+def markov_chain(units: int, bins: int, rng, concentration: float = 0.3):
+    """One label; each unit depends on the previous one: I(T; Y) = 0."""
+    return LabelledMarkovChain(np.ones(1), _dirichlet(rng, concentration, (1, bins)),
+                               _dirichlet(rng, concentration, (1, units - 1, bins, bins)))
+
+
+def label_in_first_unit(units: int, bins: int, num_labels: int, rng,
+                        concentration: float = 0.3, noise: float = 0.2):
+    """t_0 is the label (mod bins) with probability 1 - noise, else uniform; the rest is a
+    label-free Markov chain. I(T; Y) = I(t_0; Y), exact."""
+    init = np.full((num_labels, bins), noise / bins)
+    init[np.arange(num_labels), np.arange(num_labels) % bins] += 1.0 - noise
+    transitions = _dirichlet(rng, concentration, (units - 1, bins, bins))
+    return LabelledMarkovChain(np.full(num_labels, 1.0 / num_labels), init,
+                               np.repeat(transitions[None], num_labels, axis=0))
+
+
+def label_dependent_chain(units: int, bins: int, num_labels: int, rng,
+                          concentration: float = 0.3, shared: float = 0.8):
+    """Every transition mixes a shared part (weight `shared`) with a label-specific one, so
+    that the label is spread over all units (as in a trained network's layer)."""
+    common = _dirichlet(rng, concentration, (1, units - 1, bins, bins))
+    specific = _dirichlet(rng, concentration, (num_labels, units - 1, bins, bins))
+    return LabelledMarkovChain(np.full(num_labels, 1.0 / num_labels),
+                               _dirichlet(rng, concentration, (num_labels, bins)),
+                               shared * common + (1 - shared) * specific)
