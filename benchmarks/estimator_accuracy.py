@@ -20,12 +20,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from infoplane import sources  # noqa: E402
 from infoplane.estimate import PRESETS, estimate_information, with_overrides  # noqa: E402
 
-SOURCES = {
+SOURCES = {  # name: (d units, k bins, l labels, rng) -> source
     "independent": lambda d, k, l, rng: sources.independent_units(d, k, rng),
-    "markov": lambda d, k, l, rng: sources.markov_chain(d, k, rng),
+    "smooth_chain": lambda d, k, l, rng: sources.smooth_chain(d, k, 1, rng),
+    "smooth_chain_label": lambda d, k, l, rng: sources.smooth_chain(d, k, l, rng, 0.5),
     "label_first_unit": lambda d, k, l, rng: sources.label_in_first_unit(d, k, l, rng),
-    "label_all_units": lambda d, k, l, rng: sources.label_dependent_chain(d, k, l, rng),
+    # stress case: an unrelated random K x K transition table for every unit
+    "random_chain_label": lambda d, k, l, rng: sources.label_dependent_chain(d, k, l, rng),
 }
+DEFAULT_SOURCES = "independent,smooth_chain,smooth_chain_label"
 
 
 def main():
@@ -38,7 +41,7 @@ def main():
     parser.add_argument("--labels", type=int, default=10)
     parser.add_argument("--train", type=int, default=50000)
     parser.add_argument("--test", type=int, default=10000)
-    parser.add_argument("--sources", default=",".join(SOURCES))
+    parser.add_argument("--sources", default=DEFAULT_SOURCES, help=f"of {list(SOURCES)}")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     config = with_overrides(PRESETS[args.preset], args.override)

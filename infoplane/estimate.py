@@ -1,8 +1,9 @@
 """Information-plane coordinates of one layer from its binned activations.
 
-Two autoregressive models are fitted on the training codes: q(t) and q(t | y), the second
-warm-started from the first (its label inputs start at zero, so it starts as q(t) and
-learns only what the label adds). On the test codes:
+Two autoregressive models are fitted on the training codes, q(t) and q(t | y), from the
+same initial weights (the label inputs of q(t | y) start at zero, so both start as the same
+independent-units model) and in lockstep on the same batches (infoplane/fit.py), so that
+their difference reflects the label, not unequal training. On the test codes:
 
     H_T_bits          = E[-log2 q(t)]        >= H(T): an upper bound (cross-entropy);
     I_XT_bits         = H_T_bits               (T is a deterministic function of X);
@@ -101,18 +102,16 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     torch.manual_seed(seed)
     architecture = dict(units=units, bins=bins, channels=config.channels,
                         kernel_size=config.kernel_size, stacks=config.stacks)
-    schedule = dict(lr=config.lr, batch_size=config.batch_size, max_epochs=config.max_epochs,
-                    patience=config.patience, eval_batch_size=config.eval_batch_size)
 
     marginal = AutoregressiveDensity(**architecture).to(device)
     fit.initialise_unit_logits(marginal, fit_codes)
-    marginal_fit = fit.fit(marginal, (fit_codes, None), (val_codes, None), seed=seed,
-                           log=lambda line: log(f"q(t)    {line}"), **schedule)
     conditional = AutoregressiveDensity(**architecture, num_labels=num_labels).to(device)
     missing, unexpected = conditional.load_state_dict(marginal.state_dict(), strict=False)
     assert not unexpected and all("label" in key for key in missing)
-    conditional_fit = fit.fit(conditional, (fit_codes, fit_labels), (val_codes, val_labels),
-                              seed=seed + 1, log=lambda line: log(f"q(t|y)  {line}"), **schedule)
+    marginal_fit, conditional_fit = fit.fit_pair(
+        marginal, conditional, (fit_codes, fit_labels), (val_codes, val_labels), seed=seed,
+        log=log, lr=config.lr, batch_size=config.batch_size, max_epochs=config.max_epochs,
+        patience=config.patience, eval_batch_size=config.eval_batch_size)
 
     h_t = entropy.nats_to_bits(-fit.log_prob_nats(marginal, codes, None,
                                                   config.eval_batch_size))

@@ -1,5 +1,5 @@
-"""Maximum-likelihood fitting of an autoregressive density, with early stopping on a
-held-out validation split, and batched evaluation of log-probabilities."""
+"""Maximum-likelihood fitting of the paired autoregressive densities q(t) and q(t | y),
+with early stopping on a held-out validation split, and batched evaluation."""
 import copy
 import time
 
@@ -35,45 +35,76 @@ def log_prob_every_label_nats(model, codes: torch.Tensor, batch_size: int = 1000
                      for y in range(model.num_labels)], axis=1)
 
 
-def fit(model, train, validation, *, lr: float, batch_size: int, max_epochs: int,
-        patience: int, seed: int, eval_batch_size: int = 1000, log=print) -> dict:
-    """Minimise the mean negative log-likelihood of `train` = (codes, labels or None) with
-    Adam; after each epoch evaluate on `validation` and keep the best state (the initial
-    state counts as epoch 0). Stop after `patience` epochs without improvement; load the
-    best state into `model`. Returns the history in bits per example."""
+class _Tracker:
+    """The best validation state of one model, and its history."""
+
+    def __init__(self, model, val_bits: float):
+        self.model, self.optimizer = model, None
+        self.best = {"epoch": 0, "val_nll_bits": val_bits, "train_nll_bits": None,
+                     "state": copy.deepcopy(model.state_dict())}
+
+    def update(self, epoch: int, train_bits: float, val_bits: float) -> bool:
+        if val_bits < self.best["val_nll_bits"]:
+            self.best = {"epoch": epoch, "val_nll_bits": val_bits, "train_nll_bits": train_bits,
+                         "state": copy.deepcopy(self.model.state_dict())}
+            return True
+        return False
+
+
+def fit_pair(marginal, conditional, train, validation, *, lr: float, batch_size: int,
+             max_epochs: int, patience: int, seed: int, eval_batch_size: int = 1000,
+             log=print) -> tuple:
+    """Minimise the mean negative log-likelihoods of q(t) (`marginal`) and q(t | y)
+    (`conditional`) on train = (codes (N, D), labels (N,)) with Adam, in lockstep: the
+    same batches in the same order, so that both see equal training and the difference
+    of their losses reflects the label rather than unequal optimisation. After each epoch
+    each model is scored on `validation` and keeps its best state (the initial state is
+    epoch 0); training stops when neither improved for `patience` epochs. The best states
+    are loaded; returns each model's history in bits per example."""
     codes, labels = train
     generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
 
-    def validation_nll_bits():
-        return float(nats_to_bits(-log_prob_nats(model, *validation, eval_batch_size).mean()))
+    def val_bits(model, with_labels):
+        return float(nats_to_bits(-log_prob_nats(
+            model, validation[0], validation[1] if with_labels else None,
+            eval_batch_size).mean()))
 
-    best = {"epoch": 0, "val_nll_bits": validation_nll_bits(), "train_nll_bits": None,
-            "state": copy.deepcopy(model.state_dict())}
+    pair = [(_Tracker(marginal, val_bits(marginal, False)), False),
+            (_Tracker(conditional, val_bits(conditional, True)), True)]
+    for tracker, _ in pair:
+        tracker.optimizer = torch.optim.Adam(tracker.model.parameters(), lr=lr)
+    log(f"epoch   0  q(t) val {pair[0][0].best['val_nll_bits']:.4f}  "
+        f"q(t|y) val {pair[1][0].best['val_nll_bits']:.4f} bits")
     start, epoch = time.time(), 0
-    log(f"epoch {0:3d}  val {best['val_nll_bits']:.4f} bits")
     for epoch in range(1, max_epochs + 1):
-        model.train()
         order = torch.randperm(len(codes), generator=generator).to(codes.device)
-        total_nats = 0.0
+        totals = [0.0, 0.0]
+        for tracker, _ in pair:
+            tracker.model.train()
         for i in range(0, len(codes), batch_size):
             batch = order[i:i + batch_size]
-            loss = -model.log_prob_nats(codes[batch], None if labels is None
-                                        else labels[batch]).mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total_nats += loss.item() * len(batch)
-        train_bits = float(nats_to_bits(total_nats / len(codes)))
-        val_bits = validation_nll_bits()
-        improved = val_bits < best["val_nll_bits"]
-        if improved:
-            best = {"epoch": epoch, "val_nll_bits": val_bits, "train_nll_bits": train_bits,
-                    "state": copy.deepcopy(model.state_dict())}
-        log(f"epoch {epoch:3d}  train {train_bits:.4f}  val {val_bits:.4f} bits"
-            f"{'  *' if improved else ''}  {time.time() - start:6.1f} s")
-        if epoch - best["epoch"] >= patience:
+            for k, (tracker, with_labels) in enumerate(pair):
+                loss = -tracker.model.log_prob_nats(
+                    codes[batch], labels[batch] if with_labels else None).mean()
+                tracker.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                tracker.optimizer.step()
+                totals[k] += loss.item() * len(batch)
+        line = f"epoch {epoch:3d}"
+        for k, (tracker, with_labels) in enumerate(pair):
+            train_bits = float(nats_to_bits(totals[k] / len(codes)))
+            val = val_bits(tracker.model, with_labels)
+            improved = tracker.update(epoch, train_bits, val)
+            line += (f"  {('q(t|y)' if with_labels else 'q(t)')} train {train_bits:.4f} "
+                     f"val {val:.4f}{'*' if improved else ' '}")
+        log(f"{line}  {time.time() - start:6.1f} s")
+        if all(epoch - tracker.best["epoch"] >= patience for tracker, _ in pair):
             break
-    model.load_state_dict(best["state"])
-    return {"epochs": epoch, "best_epoch": best["epoch"], "train_nll_bits": best["train_nll_bits"],
-            "val_nll_bits": best["val_nll_bits"], "seconds": round(time.time() - start, 2)}
+    histories = []
+    for tracker, _ in pair:
+        tracker.model.load_state_dict(tracker.best["state"])
+        histories.append({"epochs": epoch, "best_epoch": tracker.best["epoch"],
+                          "train_nll_bits": tracker.best["train_nll_bits"],
+                          "val_nll_bits": tracker.best["val_nll_bits"],
+                          "seconds": round(time.time() - start, 2)})
+    return tuple(histories)

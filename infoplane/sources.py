@@ -42,11 +42,15 @@ class LabelledMarkovChain:
     def sample(self, n: int, rng: np.random.Generator) -> tuple:
         """(codes (n, D) uint8, labels (n,) int64)."""
         labels = rng.choice(self.num_labels, size=n, p=self.prior).astype(np.int64)
-        codes = np.empty((n, self.units), dtype=np.int64)
+        return self.sample_given_labels(labels, rng), labels
+
+    def sample_given_labels(self, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Codes t ~ p(t | y) for each label: (n,) -> (n, D) uint8."""
+        codes = np.empty((len(labels), self.units), dtype=np.int64)
         codes[:, 0] = _sample_rows(self.init[labels], rng)
         for i in range(1, self.units):
             codes[:, i] = _sample_rows(self.transitions[labels, i - 1, codes[:, i - 1]], rng)
-        return codes.astype(np.uint8), labels
+        return codes.astype(np.uint8)
 
     def log_prob_given_label_nats(self, codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """log p(t | y) for each example: (n, D), (n,) -> (n,)."""
@@ -146,3 +150,29 @@ def label_dependent_chain(units: int, bins: int, num_labels: int, rng,
     return LabelledMarkovChain(np.full(num_labels, 1.0 / num_labels),
                                _dirichlet(rng, concentration, (num_labels, bins)),
                                shared * common + (1 - shared) * specific)
+
+
+def _discretised_gaussian(centres: np.ndarray, widths: np.ndarray, bins: int) -> np.ndarray:
+    """p(k) proportional to exp(-(k - centre)^2 / (2 width^2)), k = 0..bins-1: (...) -> (..., K)."""
+    k = np.arange(bins)
+    logits = -((k - centres[..., None]) ** 2) / (2.0 * widths[..., None] ** 2)
+    p = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def smooth_chain(units: int, bins: int, num_labels: int, rng, separation: float = 0.0):
+    """Units that follow their predecessor smoothly, as neighbouring activations of a layer
+    do: t_i ~ discretised Gaussian around rho_i t_{i-1} + (1 - rho_i) mu_{y,i}, with
+    per-unit rho_i, width_i and level mu_i; the label shifts each unit's level by
+    `separation` * N(0, 1) bins (0: the label carries no information)."""
+    rho = rng.uniform(0.3, 0.9, size=units)
+    width = rng.uniform(0.7, 2.5, size=units)
+    level = rng.uniform(0.2, 0.8, size=units) * (bins - 1)
+    levels = level + separation * rng.standard_normal((num_labels, units))  # (L, D)
+    previous = np.arange(bins)[:, None]  # (K, 1): a = t_{i-1}
+    centres = rho[1:] * previous + (1 - rho[1:]) * levels[:, None, 1:]  # (L, K, D-1)
+    transitions = _discretised_gaussian(centres.transpose(0, 2, 1),
+                                        np.broadcast_to(width[1:, None], (units - 1, bins)),
+                                        bins)  # (L, D-1, K, K)
+    init = _discretised_gaussian(levels[:, 0], np.full(num_labels, width[0]), bins)
+    return LabelledMarkovChain(np.full(num_labels, 1.0 / num_labels), init, transitions)

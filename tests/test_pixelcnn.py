@@ -1,0 +1,98 @@
+"""The density model: autoregressive property, normalisation, receptive field, warm start."""
+import itertools
+
+import pytest
+import torch
+
+from models import AutoregressiveDensity
+from models.pixelcnn import dilations_covering
+
+
+def randomised(model, seed=0):
+    """Give every parameter (the zero-initialised ones included) random values, so that
+    no dependence is hidden by a zero weight."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.5)
+    return model
+
+
+@pytest.mark.parametrize("num_labels", [0, 3])
+@pytest.mark.parametrize("units, kernel_size", [(1, 2), (7, 2), (12, 3)])
+def test_logits_of_unit_i_ignore_codes_i_and_later(num_labels, units, kernel_size):
+    model = randomised(AutoregressiveDensity(units, 5, channels=8, kernel_size=kernel_size,
+                                             stacks=2, num_labels=num_labels))
+    codes = torch.randint(0, 5, (4, units))
+    labels = torch.randint(0, 3, (4,)) if num_labels else None
+    embedded = {}
+
+    def keep(module, inputs, output):
+        output.retain_grad()
+        embedded["codes"] = output  # (B, D-1, C): the embedding of codes 0..D-2
+
+    model.code_embedding.register_forward_hook(keep)
+    for i in range(units):
+        logits = model.logits(codes, labels)  # (B, D, K)
+        logits[:, i].sum().backward()
+        gradient = embedded["codes"].grad.abs().sum(dim=(0, 2))  # (D-1,) over code positions
+        assert torch.all(gradient[i:] == 0), f"unit {i} sees codes >= {i}"
+        if i > 0:
+            assert torch.all(gradient[:i] > 0), f"unit {i} misses some of codes < {i}"
+
+
+@pytest.mark.parametrize("num_labels", [0, 2])
+def test_changing_later_codes_leaves_earlier_conditionals_unchanged(num_labels):
+    model = randomised(AutoregressiveDensity(9, 4, channels=8, num_labels=num_labels))
+    labels = torch.tensor([1, 0]) if num_labels else None
+    codes = torch.randint(0, 4, (2, 9))
+    base = model.logits(codes, labels)
+    for i in range(9):
+        changed = codes.clone()
+        changed[:, i:] = (changed[:, i:] + 1) % 4
+        assert torch.equal(model.logits(changed, labels)[:, : i + 1], base[:, : i + 1])
+
+
+@pytest.mark.parametrize("num_labels", [0, 3])
+def test_probabilities_of_all_sequences_sum_to_one(num_labels):
+    units, bins = 4, 3
+    model = randomised(AutoregressiveDensity(units, bins, channels=8, num_labels=num_labels),
+                       seed=1)
+    sequences = torch.tensor(list(itertools.product(range(bins), repeat=units)))  # (K^D, D)
+    for label in range(max(num_labels, 1)):
+        labels = torch.full((len(sequences),), label) if num_labels else None
+        with torch.no_grad():
+            total = model.log_prob_nats(sequences, labels).double().exp().sum()
+        assert abs(total.item() - 1.0) < 1e-5
+
+
+@pytest.mark.parametrize("units", [1, 2, 3, 10, 33, 256])
+@pytest.mark.parametrize("kernel_size", [2, 3, 4])
+def test_receptive_field_covers_all_units(units, kernel_size):
+    dilations = dilations_covering(units, kernel_size)
+    field = 1 + (kernel_size - 1) * sum(dilations)
+    assert field >= units
+    assert len(dilations) == 1 or 1 + (kernel_size - 1) * sum(dilations[:-1]) < units
+    assert AutoregressiveDensity(units, 4, channels=4,
+                                 kernel_size=kernel_size).receptive_field == field
+
+
+def test_conditional_warm_started_from_marginal_starts_equal():
+    marginal = randomised(AutoregressiveDensity(6, 4, channels=8))
+    conditional = AutoregressiveDensity(6, 4, channels=8, num_labels=3)
+    missing, unexpected = conditional.load_state_dict(marginal.state_dict(), strict=False)
+    assert not unexpected and missing and all("label" in key for key in missing)
+    codes = torch.randint(0, 4, (5, 6))
+    with torch.no_grad():
+        for label in range(3):
+            assert torch.allclose(conditional.log_prob_nats(codes, torch.full((5,), label)),
+                                  marginal.log_prob_nats(codes))
+
+
+def test_labels_must_match_the_model():
+    with pytest.raises(ValueError):
+        AutoregressiveDensity(3, 2, channels=4).logits(torch.zeros(1, 3, dtype=torch.long),
+                                                       torch.zeros(1, dtype=torch.long))
+    with pytest.raises(ValueError):
+        AutoregressiveDensity(3, 2, channels=4, num_labels=2).logits(
+            torch.zeros(1, 3, dtype=torch.long))

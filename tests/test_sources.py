@@ -1,0 +1,65 @@
+"""The synthetic sources: their closed-form entropies against brute-force enumeration of
+all K^D sequences, and their samples against their likelihoods."""
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from infoplane import sources
+from infoplane.entropy import LN2
+
+
+def enumerated(source):
+    """H(T), H(T|Y) by summing over every sequence and label."""
+    codes = np.array(list(itertools.product(range(source.bins), repeat=source.units)))
+    log_p = source.log_prob_nats(codes)
+    h_t = -(np.exp(log_p) * log_p).sum() / LN2
+    h_t_y = 0.0
+    for y, p_y in enumerate(source.prior):
+        log_p_y = source.log_prob_given_label_nats(codes, np.full(len(codes), y))
+        h_t_y += p_y * -(np.exp(log_p_y) * log_p_y).sum() / LN2
+    return h_t, h_t_y, np.exp(log_p).sum()
+
+
+def family(rng):
+    return {
+        "independent": sources.independent_units(5, 3, rng),
+        "markov": sources.markov_chain(5, 3, rng),
+        "label_first_unit": sources.label_in_first_unit(4, 4, 3, rng),
+        "label_dependent": sources.label_dependent_chain(4, 3, 3, rng),
+        "smooth": sources.smooth_chain(4, 4, 3, rng, separation=1.0),
+    }
+
+
+@pytest.mark.parametrize("name", list(family(np.random.default_rng(0))))
+def test_closed_forms_match_enumeration(name):
+    source = family(np.random.default_rng(0))[name]
+    h_t, h_t_y, total = enumerated(source)
+    assert math.isclose(total, 1.0, rel_tol=1e-9)
+    assert math.isclose(source.conditional_entropy_bits(), h_t_y, rel_tol=1e-9)
+    assert math.isclose(source.entropy_bits()[0], h_t, rel_tol=1e-9)
+    if name == "label_first_unit":  # the label-free transition path, not enumeration
+        transitions = source.transitions
+        assert np.allclose(transitions, transitions[:1])
+
+
+def test_samples_follow_the_likelihood():
+    rng = np.random.default_rng(1)
+    source = sources.smooth_chain(6, 5, 4, rng, separation=1.0)
+    codes, labels = source.sample(100_000, rng)
+    assert codes.dtype == np.uint8 and labels.dtype == np.int64
+    assert np.allclose(np.bincount(labels) / len(labels), source.prior, atol=0.01)
+    mc_h_t_y = -source.log_prob_given_label_nats(codes, labels).mean() / LN2
+    assert abs(mc_h_t_y - source.conditional_entropy_bits()) < 0.03
+    mc_h_t = -source.log_prob_nats(codes).mean() / LN2
+    assert abs(mc_h_t - source.entropy_bits()[0]) < 0.03
+
+
+def test_monte_carlo_entropy_when_enumeration_is_too_large():
+    rng = np.random.default_rng(2)
+    source = sources.label_dependent_chain(30, 4, 3, rng)  # 4^30 sequences
+    h_t, se = source.entropy_bits(rng, samples=20000)
+    assert se > 0
+    assert source.conditional_entropy_bits() <= h_t + 3 * se
+    assert h_t - source.conditional_entropy_bits() <= math.log2(3) + 3 * se
