@@ -40,12 +40,12 @@ class _Tracker:
 
     def __init__(self, model, val_bits: float):
         self.model, self.optimizer = model, None
-        self.best = {"epoch": 0, "val_nll_bits": val_bits, "train_nll_bits": None,
+        self.best = {"epoch": 0, "val_nll_bits": val_bits,
                      "state": copy.deepcopy(model.state_dict())}
 
-    def update(self, epoch: int, train_bits: float, val_bits: float) -> bool:
+    def update(self, epoch: int, val_bits: float) -> bool:
         if val_bits < self.best["val_nll_bits"]:
-            self.best = {"epoch": epoch, "val_nll_bits": val_bits, "train_nll_bits": train_bits,
+            self.best = {"epoch": epoch, "val_nll_bits": val_bits,
                          "state": copy.deepcopy(self.model.state_dict())}
             return True
         return False
@@ -60,17 +60,18 @@ def fit_pair(marginal, conditional, train, validation, *, lr: float, batch_size:
     of their losses reflects the label rather than unequal optimisation. After each epoch
     each model is scored on `validation` and keeps its best state (the initial state is
     epoch 0); training stops when neither improved for `patience` epochs. The best states
-    are loaded; returns each model's history in bits per example."""
+    are loaded; returns each model's history in bits per example, where train_nll_bits is
+    the best state's NLL on as many training examples as the validation split holds (its
+    gap to val_nll_bits measures overfitting)."""
     codes, labels = train
     generator = torch.Generator().manual_seed(seed)
 
-    def val_bits(model, with_labels):
+    def nll_bits(model, with_labels, data=validation):
         return float(nats_to_bits(-log_prob_nats(
-            model, validation[0], validation[1] if with_labels else None,
-            eval_batch_size).mean()))
+            model, data[0], data[1] if with_labels else None, eval_batch_size).mean()))
 
-    pair = [(_Tracker(marginal, val_bits(marginal, False)), False),
-            (_Tracker(conditional, val_bits(conditional, True)), True)]
+    pair = [(_Tracker(marginal, nll_bits(marginal, False)), False),
+            (_Tracker(conditional, nll_bits(conditional, True)), True)]
     for tracker, _ in pair:
         tracker.optimizer = torch.optim.Adam(tracker.model.parameters(), lr=lr)
     log(f"epoch   0  q(t) val {pair[0][0].best['val_nll_bits']:.4f}  "
@@ -93,18 +94,18 @@ def fit_pair(marginal, conditional, train, validation, *, lr: float, batch_size:
         line = f"epoch {epoch:3d}"
         for k, (tracker, with_labels) in enumerate(pair):
             train_bits = float(nats_to_bits(totals[k] / len(codes)))
-            val = val_bits(tracker.model, with_labels)
-            improved = tracker.update(epoch, train_bits, val)
+            val = nll_bits(tracker.model, with_labels)
+            improved = tracker.update(epoch, val)
             line += (f"  {('q(t|y)' if with_labels else 'q(t)')} train {train_bits:.4f} "
                      f"val {val:.4f}{'*' if improved else ' '}")
         log(f"{line}  {time.time() - start:6.1f} s")
         if all(epoch - tracker.best["epoch"] >= patience for tracker, _ in pair):
             break
-    histories = []
-    for tracker, _ in pair:
+    histories, sample = [], (codes[:len(validation[0])], labels[:len(validation[0])])
+    for tracker, with_labels in pair:
         tracker.model.load_state_dict(tracker.best["state"])
         histories.append({"epochs": epoch, "best_epoch": tracker.best["epoch"],
-                          "train_nll_bits": tracker.best["train_nll_bits"],
+                          "train_nll_bits": nll_bits(tracker.model, with_labels, sample),
                           "val_nll_bits": tracker.best["val_nll_bits"],
                           "seconds": round(time.time() - start, 2)})
     return tuple(histories)

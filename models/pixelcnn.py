@@ -12,7 +12,9 @@ convolution is causal. The convolutions are written as matrix products over the 
 axis of a (B, D, C) tensor, which runs faster on CPUs than Conv1d at these widths.
 
 The label enters as global conditioning: a per-block bias inside the gates and a per-unit
-bias on the logits. Both are zero-initialised, so a conditional model starts as exactly the
+bias on the logits. Both are contrasts, centred over the labels, so that they cannot act as
+a second copy of the label-free biases (which would let q(t | y) learn faster than q(t),
+not better); both start at zero, so a conditional model starts as exactly the
 unconditional model it is warm-started from.
 """
 import math
@@ -52,6 +54,11 @@ class CausalConv(nn.Module):
         return self.linear(torch.cat(taps, dim=2))
 
 
+def centred(embedding: nn.Embedding, labels):
+    """Rows of `embedding` minus their mean over labels: a label's effect, not a bias."""
+    return (embedding.weight - embedding.weight.mean(dim=0))[labels]
+
+
 class GatedBlock(nn.Module):
     """z = tanh(W_f * x + V_f y) . sigmoid(W_g * x + V_g y); returns (x + R z, S z)."""
 
@@ -67,7 +74,7 @@ class GatedBlock(nn.Module):
     def forward(self, x, labels):  # x (B, D, C), labels (B,) or None
         h = self.conv(x)  # (B, D, 2C)
         if self.label_gate is not None:
-            h = h + self.label_gate(labels)[:, None, :]
+            h = h + centred(self.label_gate, labels)[:, None, :]
         filt, gate = h.chunk(2, dim=2)
         z = torch.tanh(filt) * torch.sigmoid(gate)  # (B, D, C)
         return x + self.residual(z), self.skip(z)
@@ -114,7 +121,8 @@ class AutoregressiveDensity(nn.Module):
             skips = skips + skip
         logits = self.head(skips) + self.unit_logits  # (B, D, K)
         if self.label_unit_logits is not None:
-            logits = logits + self.label_unit_logits(labels).view(batch, self.units, self.bins)
+            logits = logits + centred(self.label_unit_logits, labels).view(batch, self.units,
+                                                                          self.bins)
         return logits
 
     def log_prob_nats(self, codes, labels=None):
