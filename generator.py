@@ -7,8 +7,10 @@ and write the information-plane estimates to results/, over MPI ranks.
 Each job's result is written atomically to results/itr{N}_{layer}.json and skipped on a
 rerun; rank 0 merges them into results/summary.csv and summary.json at the end.
 """
+import contextlib
 import dataclasses
 import hashlib
+import io
 import os
 import socket
 import sys
@@ -108,8 +110,10 @@ def main(config: Config) -> None:
     except InputError as bad:
         error = str(bad)
     errors = [e for e in comm.allgather(error) if e]
-    if errors:
-        raise InputError(errors[0])
+    if errors:  # every rank stops; rank 0 says why
+        if rank == 0:
+            raise InputError(errors[0])
+        sys.exit(2)
     meta, job_list, todo = comm.bcast(plan, root=0)
     torch.set_num_threads(config.threads or max(1, (os.cpu_count() or 1) // local_ranks))
     say(f"of {size} on {socket.gethostname()}: device {device}"
@@ -139,4 +143,7 @@ def main(config: Config) -> None:
 
 
 if __name__ == "__main__":
-    cli.run(main, cli.parse_config(Config, __doc__.splitlines()[0]))
+    quiet = MPI.COMM_WORLD.Get_rank() > 0  # a usage error is printed once, by rank 0
+    with contextlib.redirect_stderr(io.StringIO()) if quiet else contextlib.nullcontext():
+        config = cli.parse_config(Config, __doc__.splitlines()[0])
+    cli.run(main, config)

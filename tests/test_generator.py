@@ -1,0 +1,144 @@
+"""generator.py end to end on small synthetic activations: one rank, two MPI ranks,
+resume, and every kind of bad input."""
+import json
+import os
+
+import pytest
+
+from infoplane import archive, results
+
+from conftest import run_script, write_activations
+
+SMALL = ["--devices", "cpu", "--preset", "quick", "--threads", "1", "--override",
+         "channels=8,max_epochs=2,train_subset=0,test_subset=0"]
+ESTIMATES = ["H_T_bits", "H_T_given_Y_bits", "I_TY_bits", "I_TY_bayes_bits",
+             "H_T_plugin_bits", "H_T_bits_se", "I_TY_bayes_bits_se"]
+
+
+@pytest.fixture(scope="module")
+def activations(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("activations")
+    write_activations(directory, {"hidden": 6, "out": 3}, iterations=(0, 10))
+    return directory
+
+
+def generate(activations, results_dir, *extra, ranks=0):
+    return run_script("generator.py", "--activations-dir", activations, "--results-dir",
+                      results_dir, *SMALL, *extra, mpi_ranks=ranks, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def one_rank(activations, tmp_path_factory):
+    results_dir = tmp_path_factory.mktemp("results")
+    run = generate(activations, results_dir)
+    assert run.returncode == 0, run.stderr
+    return results_dir, run
+
+
+def test_one_rank_writes_every_result_and_the_summary(one_rank):
+    results_dir, run = one_rank
+    names = sorted(p.name for p in results_dir.glob("itr*.json"))
+    assert names == ["itr0_hidden.json", "itr0_out.json", "itr10_hidden.json", "itr10_out.json"]
+    rows = results.read_summary(results_dir)
+    assert len(rows) == 4 and list(rows[0]) == results.SUMMARY_COLUMNS
+    summary = json.loads((results_dir / "summary.json").read_text())
+    assert len(summary["jobs"]) == 4 and summary["config"]["preset"] == "quick"
+    for row in rows:
+        assert row["H_T_bits"] > 0 and row["H_T_bits_se"] > 0
+        assert row["I_TY_bayes_bits"] <= row["H_Y_bits"]
+        assert row["units"] == {"hidden": 6, "out": 3}[row["layer"]]
+    assert "[rank 0] of 1" in run.stdout and "device cpu" in run.stdout
+    assert "[rank 0] itr0_hidden epoch   1" in run.stdout
+    assert not list(results_dir.glob("*.tmp")) and not list(results_dir.glob(".*.tmp"))
+
+
+def test_rerun_skips_finished_jobs(activations, one_rank):
+    results_dir, _ = one_rank
+    before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in results_dir.glob("itr*")}
+    run = generate(activations, results_dir)
+    assert run.returncode == 0, run.stderr
+    assert "0 of 4 jobs to run" in run.stdout and "start" not in run.stdout
+    assert before == {p.name: (p.stat().st_mtime_ns, p.read_bytes())
+                      for p in results_dir.glob("itr*")}
+
+
+def test_interrupted_run_resumes_the_missing_job(activations, one_rank, tmp_path):
+    results_dir, _ = one_rank
+    for p in results_dir.glob("itr*.json"):
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    (tmp_path / "itr10_out.json").unlink()  # as if the run had stopped before this job
+    run = generate(activations, tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "1 of 4 jobs to run" in run.stdout
+    assert len(results.read_summary(tmp_path)) == 4
+
+
+def test_two_ranks_give_the_same_numbers_as_one(activations, one_rank, tmp_path):
+    results_dir, _ = one_rank
+    run = generate(activations, tmp_path, ranks=2)
+    assert run.returncode == 0, run.stderr
+    assert "[rank 0] of 2" in run.stdout and "[rank 1] of 2" in run.stdout
+    for path in results_dir.glob("itr*.json"):
+        one, two = (json.loads(p.read_text()) for p in (path, tmp_path / path.name))
+        assert {k: one[k] for k in ESTIMATES} == {k: two[k] for k in ESTIMATES}, path.name
+
+
+def test_other_settings_do_not_mix_with_old_results(activations, one_rank):
+    results_dir, _ = one_rank
+    run = run_script("generator.py", "--activations-dir", activations, "--results-dir",
+                     results_dir, *SMALL[:-1], "channels=4,max_epochs=2")
+    assert run.returncode == 2
+    assert "computed with other estimator settings" in run.stderr
+
+
+def test_overwrite_redoes_the_jobs(activations, one_rank, tmp_path):
+    results_dir, _ = one_rank
+    run = generate(activations, results_dir, "--layers", "out", "--iterations", "0",
+                   "--overwrite", "true")
+    assert run.returncode == 0, run.stderr
+    assert "1 of 1 jobs to run" in run.stdout
+
+
+def broken_copy(activations, tmp_path):
+    tmp_path.mkdir()
+    for p in activations.iterdir():
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    data = archive.archive_path(tmp_path, 10).read_bytes()
+    archive.archive_path(tmp_path, 10).write_bytes(data[:1000])
+    return tmp_path
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--layers", "nope"], "--layers: ['nope'] not in the activations"),
+    (["--iterations", "7"], "--iterations: [7] not in the activations"),
+    (["--devices", "gpu"], "--devices: 'gpu' is neither 'cpu' nor a GPU index"),
+    (["--preset", "huge"], "--preset must be one of"),
+    (["--override", "width=3"], "--override: expected name=value"),
+])
+def test_bad_input_is_one_line_and_no_result(activations, tmp_path, flags, message):
+    run = generate(activations, tmp_path / "results", *flags)
+    assert run.returncode == 2
+    assert run.stderr.strip().startswith("error: ") and message in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert not list((tmp_path / "results").glob("itr*.json"))
+
+
+def test_missing_activations(tmp_path):
+    run = generate(tmp_path / "nowhere", tmp_path / "results")
+    assert run.returncode == 2 and "meta.json: not found; run train_model.py" in run.stderr
+
+
+@pytest.mark.parametrize("ranks", [0, 2])
+def test_truncated_archive_stops_every_rank(activations, tmp_path, ranks):
+    broken = broken_copy(activations, tmp_path / "broken")
+    run = generate(broken, tmp_path / "results", ranks=ranks)
+    assert run.returncode != 0
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "itr10.npz: unreadable or truncated archive" in errors[0]
+    assert not list((tmp_path / "results").glob("itr*.json"))
+
+
+def test_usage_error_is_printed_once_under_mpi(activations, tmp_path):
+    run = generate(activations, tmp_path, "--threads", "many", ranks=2)
+    assert run.returncode != 0
+    assert run.stderr.count("invalid int value") == 1
