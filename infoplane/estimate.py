@@ -36,17 +36,20 @@ class EstimatorConfig:
     batch_size: int = 128           # examples per Adam step
     lr: float = 1e-3                # Adam learning rate
     max_epochs: int = 40            # per model
+    unit_epoch_budget: int = 0      # also stop at this many epochs x units (0: no budget), so
+                                    # that a small layer gets more epochs for the same work
     patience: int = 4               # epochs without validation improvement before stopping
     validation_fraction: float = 0.1  # of the training codes, held out for early stopping
     train_subset: int = 0           # use this many training codes (0: all)
     test_subset: int = 0            # use this many test codes (0: all)
-    eval_batch_size: int = 1000     # examples per evaluation forward pass
+    eval_batch_size: int = 256      # examples per evaluation forward pass
 
 
 PRESETS = {
     # CPU demo: the 18 jobs of the seed configuration in minutes on two cores.
-    "quick": EstimatorConfig(channels=16, max_epochs=4, patience=2, batch_size=64,
-                             lr=3e-3, train_subset=10000, test_subset=2000),
+    "quick": EstimatorConfig(channels=16, kernel_size=4, max_epochs=40, unit_epoch_budget=1024,
+                             patience=3, batch_size=64, lr=3e-3, train_subset=10000,
+                             test_subset=2000),
     # GPU: the whole training and test sets, a wider and deeper model.
     "full": EstimatorConfig(channels=64, stacks=2, max_epochs=60, patience=5, batch_size=128),
 }
@@ -103,6 +106,9 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     architecture = dict(units=units, bins=bins, channels=config.channels,
                         kernel_size=config.kernel_size, stacks=config.stacks)
 
+    max_epochs = config.max_epochs
+    if config.unit_epoch_budget:
+        max_epochs = max(1, min(max_epochs, config.unit_epoch_budget // units))
     marginal = AutoregressiveDensity(**architecture).to(device)
     fit.initialise_unit_logits(marginal, fit_codes)
     conditional = AutoregressiveDensity(**architecture, num_labels=num_labels).to(device)
@@ -110,7 +116,7 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     assert not unexpected and all("label" in key for key in missing)
     marginal_fit, conditional_fit = fit.fit_pair(
         marginal, conditional, (fit_codes, fit_labels), (val_codes, val_labels), seed=seed,
-        log=log, lr=config.lr, batch_size=config.batch_size, max_epochs=config.max_epochs,
+        log=log, lr=config.lr, batch_size=config.batch_size, max_epochs=max_epochs,
         patience=config.patience, eval_batch_size=config.eval_batch_size)
 
     h_t = entropy.nats_to_bits(-fit.log_prob_nats(marginal, codes, None,

@@ -20,7 +20,8 @@ def initialise_unit_logits(model, codes: torch.Tensor) -> None:
 
 
 @torch.no_grad()
-def log_prob_nats(model, codes: torch.Tensor, labels=None, batch_size: int = 1000) -> np.ndarray:
+def log_prob_nats(model, codes: torch.Tensor, labels=None,
+                  batch_size: int = 256) -> np.ndarray:
     """log q(t [| y]) for every example, in nats: (N, D) -> (N,) float64."""
     model.eval()
     parts = [model.log_prob_nats(codes[i:i + batch_size],
@@ -29,7 +30,7 @@ def log_prob_nats(model, codes: torch.Tensor, labels=None, batch_size: int = 100
     return torch.cat(parts).double().cpu().numpy()
 
 
-def log_prob_every_label_nats(model, codes: torch.Tensor, batch_size: int = 1000) -> np.ndarray:
+def log_prob_every_label_nats(model, codes: torch.Tensor, batch_size: int = 256) -> np.ndarray:
     """log q(t | y) for every example and every label y: (N, D) -> (N, L) float64."""
     return np.stack([log_prob_nats(model, codes, torch.full_like(codes[:, 0], y), batch_size)
                      for y in range(model.num_labels)], axis=1)
@@ -52,7 +53,7 @@ class _Tracker:
 
 
 def fit_pair(marginal, conditional, train, validation, *, lr: float, batch_size: int,
-             max_epochs: int, patience: int, seed: int, eval_batch_size: int = 1000,
+             max_epochs: int, patience: int, seed: int, eval_batch_size: int = 256,
              log=print) -> tuple:
     """Minimise the mean negative log-likelihoods of q(t) (`marginal`) and q(t | y)
     (`conditional`) on train = (codes (N, D), labels (N,)) with Adam, in lockstep: the

@@ -1,0 +1,175 @@
+"""Figures of the information plane from results/summary.csv rows (and meta.json):
+pure functions, data in, matplotlib figure out. write_figures saves them all as PNGs.
+
+    python -m infoplane.plotting [results_dir] [activations_dir]
+"""
+import math
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from matplotlib.colors import SymLogNorm
+
+from infoplane import archive, results
+from infoplane.errors import InputError
+
+MARKERS = "osD^vP*X"
+ESTIMATES = {  # key of summary.csv: how the figures name it
+    "I_TY_bits": "paired: H(T) - H(T|Y)",
+    "I_TY_bayes_bits": "Bayes: H(Y) - H(Y|T)",
+}
+
+
+def by_layer(rows: list) -> dict:
+    """{layer: rows sorted by iteration}, layers in their order of first appearance."""
+    layers = {}
+    for row in rows:
+        layers.setdefault(row["layer"], []).append(row)
+    return {name: sorted(layer, key=lambda r: r["iteration"]) for name, layer in layers.items()}
+
+
+def missing_jobs(rows: list, meta: dict) -> list:
+    """Names itr{N}_{layer} that meta.json promises and the results lack."""
+    have = {(r["iteration"], r["layer"]) for r in rows}
+    return [f"itr{i}_{layer}" for layer in meta["layers"] for i in meta["iterations"]
+            if (i, layer) not in have]
+
+
+def _iteration_axis(ax, iterations):
+    ax.set_xscale("symlog", linthresh=1)  # shows iteration 0 on a log-like axis
+    ax.set_xlim(-0.2, 1.5 * max(max(iterations), 1))
+    ax.set_xlabel("iteration (optimizer steps)")
+
+
+def information_plane(rows: list, label_entropy_bits: float = math.log2(10)):
+    """I(X;T) on x, I(T;Y) on y, bits per example: one line per layer through its save
+    iterations, points coloured by iteration, error bars of one standard error; one
+    panel per I(T;Y) estimate, both with the ceiling H(Y)."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True, constrained_layout=True)
+    iterations = [r["iteration"] for r in rows]
+    norm = SymLogNorm(linthresh=1, vmin=0, vmax=max(max(iterations), 1))
+    for ax, (key, name) in zip(axes, ESTIMATES.items()):
+        for marker, (layer, points) in zip(MARKERS, by_layer(rows).items()):
+            x = [p["I_XT_bits"] for p in points]
+            y = [p[key] for p in points]
+            ax.errorbar(x, y, xerr=[p["I_XT_bits_se"] for p in points],
+                        yerr=[p[f"{key}_se"] for p in points], color="0.6", lw=1, zorder=1)
+            scatter = ax.scatter(x, y, c=[p["iteration"] for p in points], cmap="viridis",
+                                 norm=norm, marker=marker, s=60, edgecolors="k", zorder=2,
+                                 label=f"{layer} ({points[0]['units']} units)")
+        ax.axhline(label_entropy_bits, color="firebrick", ls="--", lw=1,
+                   label=f"H(Y) = {label_entropy_bits:.2f} bits")
+        ax.set_xlabel("I(X;T) = H(T)  [bits per example]")
+        ax.set_title(f"I(T;Y) {name}")
+        ax.legend(loc="lower right", fontsize=8)
+    axes[0].set_ylabel("I(T;Y)  [bits per example]")
+    fig.colorbar(scatter, ax=axes, label="iteration (log scale, 0 included)")
+    fig.suptitle("Information plane")
+    return fig
+
+
+def entropy_curves(rows: list, label_entropy_bits: float = math.log2(10)):
+    """Per layer: H(T), H(T|Y) (top) and both I(T;Y) estimates (bottom) against iteration."""
+    layers = by_layer(rows)
+    fig, axes = plt.subplots(2, len(layers), figsize=(4.5 * len(layers), 7), squeeze=False,
+                             constrained_layout=True)
+    for column, (layer, points) in enumerate(layers.items()):
+        iterations = [p["iteration"] for p in points]
+        top, bottom = axes[0, column], axes[1, column]
+        for key, name in (("H_T_bits", "H(T)"), ("H_T_given_Y_bits", "H(T|Y)")):
+            top.errorbar(iterations, [p[key] for p in points],
+                         yerr=[p[f"{key}_se"] for p in points], marker="o", capsize=3,
+                         label=name)
+        for key, name in ESTIMATES.items():
+            bottom.errorbar(iterations, [p[key] for p in points],
+                            yerr=[p[f"{key}_se"] for p in points], marker="o", capsize=3,
+                            label=f"I(T;Y) {name}")
+        bottom.axhline(label_entropy_bits, color="firebrick", ls="--", lw=1, label="H(Y)")
+        top.set_title(f"{layer} ({points[0]['units']} units)")
+        top.set_ylabel("bits per example")
+        bottom.set_ylabel("bits per example")
+        for ax in (top, bottom):
+            _iteration_axis(ax, iterations)
+            ax.legend(fontsize=8)
+    return fig
+
+
+def plugin_comparison(rows: list):
+    """Per layer: the autoregressive H(T) beside the plug-in (count) estimate, which cannot
+    exceed log2(number of test examples)."""
+    layers = by_layer(rows)
+    fig, axes = plt.subplots(1, len(layers), figsize=(4.5 * len(layers), 4), squeeze=False,
+                             constrained_layout=True)
+    for ax, (layer, points) in zip(axes[0], layers.items()):
+        iterations = [p["iteration"] for p in points]
+        ax.errorbar(iterations, [p["H_T_bits"] for p in points],
+                    yerr=[p["H_T_bits_se"] for p in points], marker="o", capsize=3,
+                    label="autoregressive H(T)")
+        ax.plot(iterations, [p["H_T_plugin_bits"] for p in points], marker="s",
+                label="plug-in H(T) (bin counts)")
+        ceiling = points[0]["plugin_ceiling_bits"]
+        ax.axhline(ceiling, color="k", ls=":", lw=1,
+                   label=f"log2(N_test) = {ceiling:.1f} bits")
+        ax.set_yscale("log")
+        ax.set_title(f"{layer} ({points[0]['units']} units)")
+        ax.set_ylabel("H(T)  [bits per example]")
+        _iteration_axis(ax, iterations)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def accuracy_curve(meta: dict):
+    """Train and test accuracy of the MLP at the save iterations."""
+    fig, ax = plt.subplots(figsize=(5, 3.5), constrained_layout=True)
+    iterations = sorted(int(i) for i in meta["accuracy"])
+    for split in archive.SPLITS:
+        ax.plot(iterations, [meta["accuracy"][str(i)][split] for i in iterations],
+                marker="o", label=split)
+    _iteration_axis(ax, iterations)
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0, 1)
+    ax.legend()
+    return fig
+
+
+def results_table(rows: list) -> str:
+    """The original notebook's table, in totals with standard errors, as Markdown."""
+    lines = ["| layer | iteration | I(X;T) = H(T) [bits] | I(T;Y) paired [bits] "
+             "| I(T;Y) Bayes [bits] |", "|---|---|---|---|---|"]
+    for layer, points in by_layer(rows).items():
+        for p in points:
+            lines.append(f"| {layer} | {p['iteration']} "
+                         f"| {p['I_XT_bits']:.2f} ± {p['I_XT_bits_se']:.2f} "
+                         f"| {p['I_TY_bits']:.3f} ± {p['I_TY_bits_se']:.3f} "
+                         f"| {p['I_TY_bayes_bits']:.3f} ± {p['I_TY_bayes_bits_se']:.3f} |")
+    return "\n".join(lines)
+
+
+def write_figures(results_dir="results", activations_dir="activations") -> list:
+    """Save every figure as PNG (and the table as Markdown) under results_dir; returns the
+    paths. Draws whatever jobs exist; the accuracy figure needs meta.json."""
+    rows = results.read_summary(results_dir)
+    if not rows:
+        raise InputError(f"{Path(results_dir) / 'summary.csv'}: no results yet")
+    figures = {"information_plane": information_plane(rows),
+               "entropies": entropy_curves(rows), "plugin": plugin_comparison(rows)}
+    if (Path(activations_dir) / archive.META).is_file():
+        figures["accuracy"] = accuracy_curve(archive.read_meta(activations_dir))
+    paths = []
+    for name, fig in figures.items():
+        paths.append(Path(results_dir) / f"{name}.png")
+        fig.savefig(paths[-1], dpi=110)
+        plt.close(fig)
+    paths.append(Path(results_dir) / "table.md")
+    paths[-1].write_text(results_table(rows) + "\n")
+    return paths
+
+
+if __name__ == "__main__":
+    from infoplane import cli
+
+    def main(args):
+        for path in write_figures(*args):
+            print(path)
+
+    cli.run(main, sys.argv[1:3])
