@@ -15,7 +15,7 @@ venv: $(VENV)/installed
 
 $(VENV)/installed: requirements.txt
 	test -x $(PY) || $(PYTHON_SYSTEM) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
 demo: venv

@@ -48,7 +48,7 @@ class EstimatorConfig:
 PRESETS = {
     # CPU demo: the 18 jobs of the seed configuration in minutes on two cores.
     "quick": EstimatorConfig(channels=16, kernel_size=4, max_epochs=40, unit_epoch_budget=1024,
-                             patience=3, batch_size=64, lr=3e-3, train_subset=10000,
+                             patience=3, batch_size=64, lr=1e-2, train_subset=10000,
                              test_subset=2000),
     # GPU: the whole training and test sets, a wider and deeper model.
     "full": EstimatorConfig(channels=64, stacks=2, max_epochs=60, patience=5, batch_size=128),
