@@ -53,7 +53,7 @@ def fingerprint(activations_dir) -> str:
 
 def prepare(config: Config, estimator) -> tuple:
     """On rank 0: validate the activations, build the job list, check existing results.
-    Returns (meta, jobs, jobs to run)."""
+    Returns (meta, its fingerprint, jobs, jobs to run)."""
     meta = archive.read_meta(config.activations_dir)
     job_list = jobs.job_list(meta, config.iterations, config.layers)
     for iteration in sorted({job.iteration for job in job_list}):
@@ -70,10 +70,10 @@ def prepare(config: Config, estimator) -> tuple:
                 old.get("activations") != activations:
             raise InputError(f"{path} was computed with other estimator settings or other "
                              f"activations; use --overwrite or another --results-dir")
-    return meta, job_list, todo
+    return meta, activations, job_list, todo
 
 
-def run_job(job, meta, config: Config, estimator, device: str, log) -> dict:
+def run_job(job, meta, activations: str, config: Config, estimator, device: str, log) -> dict:
     arrays = archive.read_archive(archive.archive_path(config.activations_dir, job.iteration),
                                   meta)
     result = {"iteration": job.iteration, "layer": job.layer, "units": job.units}
@@ -81,7 +81,7 @@ def run_job(job, meta, config: Config, estimator, device: str, log) -> dict:
         arrays[f"train_{job.layer}"], arrays["train_labels"], arrays[f"test_{job.layer}"],
         arrays["test_labels"], bins=meta["bins"], num_labels=meta["num_labels"],
         config=estimator, device=device, seed=job.seed(config.seed), log=log))
-    result["activations"] = fingerprint(config.activations_dir)
+    result["activations"] = activations
     return result
 
 
@@ -114,7 +114,7 @@ def main(config: Config) -> None:
         if rank == 0:
             raise InputError(errors[0])
         sys.exit(2)
-    meta, job_list, todo = comm.bcast(plan, root=0)
+    meta, activations, job_list, todo = comm.bcast(plan, root=0)
     torch.set_num_threads(config.threads or max(1, (os.cpu_count() or 1) // local_ranks))
     say(f"of {size} on {socket.gethostname()}: device {device}"
         f"{f' ({notice})' if notice else ''}, {torch.get_num_threads()} threads; "
@@ -124,7 +124,7 @@ def main(config: Config) -> None:
     for job in jobs.claimed_jobs(config.results_dir, todo, rank):
         say(f"{job.name}: start ({job.units} units)")
         try:
-            result = run_job(job, meta, config, estimator, device,
+            result = run_job(job, meta, activations, config, estimator, device,
                              log=lambda line, job=job: say(f"{job.name} {line}"))
         except Exception as failure:  # one rank's failure must not leave the others waiting
             print(f"error: [rank {rank}] {job.name}: {failure}", file=sys.stderr, flush=True)
@@ -135,7 +135,9 @@ def main(config: Config) -> None:
             f"Bayes {result['I_TY_bayes_bits']:.3f} ± {result['I_TY_bayes_bits_se']:.3f} bits  "
             f"({result['seconds']:.0f} s)")
     say(f"done in {time.time() - start:.0f} s")
-    comm.Barrier()
+    barrier = comm.Ibarrier()  # wait for the other ranks without spinning on a core
+    while not barrier.Test():
+        time.sleep(0.2)
     if rank == 0:
         missing = results.merge(config.results_dir, job_list, dataclasses.asdict(config))
         say(f"wrote {Path(config.results_dir) / 'summary.csv'} "
