@@ -140,8 +140,9 @@ def main(config: Config) -> None:
         time.sleep(0.2)
     if rank == 0:
         missing = results.merge(config.results_dir, job_list, dataclasses.asdict(config))
+        absent = f", missing {len(missing)}" if missing else ""
         say(f"wrote {Path(config.results_dir) / 'summary.csv'} "
-            f"({len(job_list) - len(missing)} jobs{f', missing {len(missing)}' if missing else ''})")
+            f"({len(job_list) - len(missing)} jobs{absent})")
 
 
 if __name__ == "__main__":

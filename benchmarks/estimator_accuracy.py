@@ -20,13 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from infoplane import sources  # noqa: E402
 from infoplane.estimate import PRESETS, estimate_information, with_overrides  # noqa: E402
 
-SOURCES = {  # name: (d units, k bins, l labels, rng) -> source
-    "independent": lambda d, k, l, rng: sources.independent_units(d, k, rng),
-    "smooth_chain": lambda d, k, l, rng: sources.smooth_chain(d, k, 1, rng),
-    "smooth_chain_label": lambda d, k, l, rng: sources.smooth_chain(d, k, l, rng, 0.5),
-    "label_first_unit": lambda d, k, l, rng: sources.label_in_first_unit(d, k, l, rng),
+SOURCES = {  # name: (d units, k bins, n labels, rng) -> source
+    "independent": lambda d, k, n, rng: sources.independent_units(d, k, rng),
+    "smooth_chain": lambda d, k, n, rng: sources.smooth_chain(d, k, 1, rng),
+    "smooth_chain_label": lambda d, k, n, rng: sources.smooth_chain(d, k, n, rng, 0.5),
+    "label_first_unit": lambda d, k, n, rng: sources.label_in_first_unit(d, k, n, rng),
     # stress case: an unrelated random K x K transition table for every unit
-    "random_chain_label": lambda d, k, l, rng: sources.label_dependent_chain(d, k, l, rng),
+    "random_chain_label": lambda d, k, n, rng: sources.label_dependent_chain(d, k, n, rng),
 }
 DEFAULT_SOURCES = "independent,smooth_chain,smooth_chain_label"
 

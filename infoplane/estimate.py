@@ -101,7 +101,7 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
 
     fit_codes, fit_labels = tensor(train_codes[order[n_val:]]), tensor(train_labels[order[n_val:]])
     val_codes, val_labels = tensor(train_codes[order[:n_val]]), tensor(train_labels[order[:n_val]])
-    codes, labels = tensor(test_codes), tensor(test_labels)
+    codes = tensor(test_codes)  # (N_test, D)
     torch.manual_seed(seed)
     architecture = dict(units=units, bins=bins, channels=config.channels,
                         kernel_size=config.kernel_size, stacks=config.stacks)

@@ -11,7 +11,6 @@ transitions do not depend on the label (then Y reaches T through t_0 only), or b
 enumerating all K^D sequences when that is small; otherwise it is a Monte Carlo mean of
 exact log-likelihoods, with its standard error.
 """
-import math
 from dataclasses import dataclass
 
 import numpy as np

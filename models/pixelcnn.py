@@ -34,7 +34,8 @@ def dilations_covering(units: int, kernel_size: int) -> list[int]:
 
 
 class CausalConv(nn.Module):
-    """y_i = W [x_i; x_{i-d}; ...; x_{i-(k-1)d}] + b, with x_j = 0 for j < 0: (B, D, C) -> (B, D, C_out)."""
+    """y_i = W [x_i; x_{i-d}; ...; x_{i-(k-1)d}] + b, with x_j = 0 for j < 0:
+    (B, D, C) -> (B, D, C_out)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, dilation: int):
         super().__init__()

@@ -1,7 +1,6 @@
 """generator.py end to end on small synthetic activations: one rank, two MPI ranks,
 resume, and every kind of bad input."""
 import json
-import os
 
 import pytest
 

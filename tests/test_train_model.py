@@ -1,5 +1,4 @@
 """train_model.py end to end on a tiny MNIST-format data set, and its flag errors."""
-import json
 
 import numpy as np
 import pytest
