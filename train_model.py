@@ -6,6 +6,7 @@ activations of every layer at the save iterations to activations/ (format: infop
 """
 import copy
 import dataclasses
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from infoplane import archive, binning, cli
 from infoplane.cli import setting
@@ -94,7 +96,8 @@ def main(config: Config) -> None:
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     train_x, train_y = data["train_x"].to(device), data["train_y"].to(device)
     snapshots, order, start = {}, torch.empty(0, dtype=torch.long), time.time()
-    for step in range(config.itr_count + 1):
+    steps = tqdm(range(config.itr_count + 1), disable=not sys.stderr.isatty(), unit="step")
+    for step in steps:
         if step in config.iterations:
             snapshots[step] = copy.deepcopy(model.state_dict())
         if step == config.itr_count:
@@ -107,8 +110,9 @@ def main(config: Config) -> None:
         loss.backward()
         optimizer.step()
         if (step + 1) % 1000 == 0:
-            print(f"step {step + 1:6d}  loss {loss.item():.4f}  "
-                  f"{time.time() - start:6.1f} s", flush=True)
+            steps.write(f"step {step + 1:6d}  loss {loss.item():.4f}  "
+                        f"{time.time() - start:6.1f} s")
+            sys.stdout.flush()
     train_seconds = time.time() - start
 
     def activations_at(step):
