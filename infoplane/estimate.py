@@ -70,6 +70,16 @@ def with_overrides(config: EstimatorConfig, overrides: str) -> EstimatorConfig:
     return dataclasses.replace(config, **changes)
 
 
+def _check_codes(codes, labels, bins: int, num_labels: int, split: str) -> None:
+    if codes.ndim != 2 or labels.ndim != 1 or len(codes) != len(labels) or not len(codes):
+        raise ValueError(f"{split}: expected codes (N, D) and labels (N,), got "
+                         f"{codes.shape} and {labels.shape}")
+    if codes.min() < 0 or codes.max() >= bins:
+        raise ValueError(f"{split} codes outside [0, {bins})")
+    if labels.min() < 0 or labels.max() >= num_labels:
+        raise ValueError(f"{split} labels outside [0, {num_labels})")
+
+
 def _first(array, n):
     return array if n <= 0 else array[:n]
 
@@ -87,6 +97,13 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     """Fit q(t) and q(t | y) on (train_codes (N, D) ints in [0, bins), train_labels (N,) in
     [0, num_labels)) and return the estimates of the module doc on the test codes."""
     start = time.time()
+    train_codes, test_codes = np.asarray(train_codes), np.asarray(test_codes)
+    train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
+    _check_codes(train_codes, train_labels, bins, num_labels, "train")
+    _check_codes(test_codes, test_labels, bins, num_labels, "test")
+    if train_codes.shape[1] != test_codes.shape[1]:
+        raise ValueError(f"train codes have {train_codes.shape[1]} units, test codes "
+                         f"{test_codes.shape[1]}")
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(train_codes))[:config.train_subset or None]
     n_val = max(1, int(round(config.validation_fraction * len(order))))
@@ -123,10 +140,9 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
                                                   config.eval_batch_size))
     every_label = fit.log_prob_every_label_nats(conditional, codes, config.eval_batch_size)
     h_t_given_y = entropy.nats_to_bits(-every_label[np.arange(len(test_labels)), test_labels])
-    log_prior = entropy.label_log_prior_nats(np.asarray(train_labels), num_labels)
-    bayes = entropy.bayes_information_bits(every_label, np.asarray(test_labels), log_prior)
-    h_y, h_y_se = entropy.mean_and_standard_error(
-        entropy.nats_to_bits(-log_prior[np.asarray(test_labels)]))
+    log_prior = entropy.label_log_prior_nats(train_labels, num_labels)
+    bayes = entropy.bayes_information_bits(every_label, test_labels, log_prior)
+    h_y, h_y_se = entropy.mean_and_standard_error(entropy.nats_to_bits(-log_prior[test_labels]))
 
     result = {"units": units, "bins": bins, "num_labels": num_labels,
               "n_train": len(order) - n_val, "n_validation": n_val, "n_test": len(test_codes)}
@@ -137,7 +153,7 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     result.update(_summary("I_TY_bayes", bayes, units))
     result["I_TY_bayes_negative"] = bool(result["I_TY_bayes_bits"] < 0)
     result.update({"H_Y_bits": h_y, "H_Y_bits_se": h_y_se,
-                   "H_T_plugin_bits": entropy.plugin_entropy_bits(np.asarray(test_codes)),
+                   "H_T_plugin_bits": entropy.plugin_entropy_bits(test_codes),
                    "plugin_ceiling_bits": math.log2(len(test_codes)),
                    "fit_marginal": marginal_fit, "fit_conditional": conditional_fit,
                    "seconds": round(time.time() - start, 2), "device": str(device),

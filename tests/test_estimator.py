@@ -99,3 +99,20 @@ def test_same_seed_same_estimate():
                                           seed=5, log=lambda line: None) for _ in range(2))
     assert first["H_T_bits"] == second["H_T_bits"]
     assert first["I_TY_bayes_bits"] == second["I_TY_bayes_bits"]
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a: {**a, "train_codes": a["train_codes"][:, :3]}, "units"),
+    (lambda a: {**a, "test_labels": a["test_labels"][:-1]}, "expected codes"),
+    (lambda a: {**a, "train_codes": a["train_codes"] + 3}, "codes outside"),
+    (lambda a: {**a, "test_labels": a["test_labels"] + 2}, "labels outside"),
+])
+def test_inconsistent_inputs_are_refused(change, message):
+    rng = np.random.default_rng(0)
+    source = sources.smooth_chain(4, 3, 2, rng)
+    (train_codes, train_labels), (test_codes, test_labels) = (source.sample(50, rng),
+                                                              source.sample(20, rng))
+    arrays = change(dict(train_codes=train_codes, train_labels=train_labels,
+                         test_codes=test_codes, test_labels=test_labels))
+    with pytest.raises(ValueError, match=message):
+        estimate_information(**arrays, bins=3, num_labels=2, log=lambda line: None)
