@@ -35,8 +35,9 @@ class Config:
                            "devices[r % len]")
     activations_dir: str = setting("activations", "written by train_model.py")
     results_dir: str = setting("results", "one JSON per job, then summary.csv/json")
-    iterations: tuple[int, ...] = setting((), "only these save iterations (default: all)")
-    layers: tuple[str, ...] = setting((), "only these layers (default: all)")
+    iterations: tuple[int, ...] = setting((), "only these save iterations, comma-separated "
+                                          "(default: all)")
+    layers: tuple[str, ...] = setting((), "only these layers, comma-separated (default: all)")
     preset: str = setting("full", f"estimator settings: {' or '.join(PRESETS)} "
                           f"(quick: the CPU demo)")
     override: str = setting("", "estimator settings over the preset, e.g. channels=32,"
@@ -148,5 +149,5 @@ def main(config: Config) -> None:
 if __name__ == "__main__":
     quiet = MPI.COMM_WORLD.Get_rank() > 0  # a usage error is printed once, by rank 0
     with contextlib.redirect_stderr(io.StringIO()) if quiet else contextlib.nullcontext():
-        config = cli.parse_config(Config, __doc__.splitlines()[0])
+        config = cli.parse_config(Config, __doc__.split("\n\n")[0])
     cli.run(main, config)

@@ -160,4 +160,4 @@ def main(config: Config) -> None:
 
 
 if __name__ == "__main__":
-    cli.run(main, cli.parse_config(Config, __doc__.splitlines()[0]))
+    cli.run(main, cli.parse_config(Config, __doc__.split("\n\n")[0]))

@@ -46,7 +46,9 @@ def parser_for(config_class, description: str) -> argparse.ArgumentParser:
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
         parser.add_argument("--" + field.name.replace("_", "-"), dest=field.name,
                             type=PARSERS[kind], default=default,
-                            help=f"{field.metadata.get('help', '')} (default: {shown})")
+                            help=(field.metadata.get("help", "")
+                                  + (f" (default: {shown})" if shown != "" else ""))
+                            .replace("%", "%%"))  # argparse formats help with %
     return parser
 
 

@@ -141,3 +141,10 @@ def test_usage_error_is_printed_once_under_mpi(activations, tmp_path):
     run = generate(activations, tmp_path, "--threads", "many", ranks=2)
     assert run.returncode != 0
     assert run.stderr.count("invalid int value") == 1
+
+
+@pytest.mark.parametrize("script", ["generator.py", "train_model.py"])
+def test_help_lists_every_flag(script):
+    run = run_script(script, "--help")
+    assert run.returncode == 0, run.stderr
+    assert "--devices" in run.stdout and "(default:" in run.stdout
