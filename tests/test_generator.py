@@ -93,7 +93,7 @@ def test_other_settings_do_not_mix_with_old_results(activations, one_rank):
 def test_overwrite_redoes_the_jobs(activations, one_rank, tmp_path):
     results_dir, _ = one_rank
     run = generate(activations, results_dir, "--layers", "out", "--iterations", "0",
-                   "--overwrite", "true")
+                   "--overwrite")
     assert run.returncode == 0, run.stderr
     assert "1 of 1 jobs to run" in run.stdout
 
