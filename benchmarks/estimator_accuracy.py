@@ -47,7 +47,7 @@ def main():
     config = with_overrides(PRESETS[args.preset], args.override)
     print(f"preset {args.preset}: {config}; device {args.device}; "
           f"torch threads {torch.get_num_threads()}\n", flush=True)
-    print("| source | H(T) exact | H(T) est | rel. err | H(T|Y) exact | H(T|Y) est | rel. err "
+    print("| source | H(T) exact | H(T) est | rel. err | H(T\\|Y) exact | H(T\\|Y) est | rel. err "
           "| I(T;Y) exact | paired est | abs. err | Bayes est | abs. err | plug-in H(T) "
           "| wall s |")
     print("|" + "---|" * 14, flush=True)
