@@ -37,10 +37,10 @@ def log_prob_every_label_nats(model, codes: torch.Tensor, batch_size: int = 256)
 
 
 class _Tracker:
-    """The best validation state of one model, and its history."""
+    """One model of the pair: its optimizer and its best validation state so far."""
 
-    def __init__(self, model, val_bits: float):
-        self.model, self.optimizer = model, None
+    def __init__(self, model, val_bits: float, lr: float):
+        self.model, self.optimizer = model, torch.optim.Adam(model.parameters(), lr=lr)
         self.best = {"epoch": 0, "val_nll_bits": val_bits,
                      "state": copy.deepcopy(model.state_dict())}
 
@@ -71,10 +71,8 @@ def fit_pair(marginal, conditional, train, validation, *, lr: float, batch_size:
         return float(nats_to_bits(-log_prob_nats(
             model, data[0], data[1] if with_labels else None, eval_batch_size).mean()))
 
-    pair = [(_Tracker(marginal, nll_bits(marginal, False)), False),
-            (_Tracker(conditional, nll_bits(conditional, True)), True)]
-    for tracker, _ in pair:
-        tracker.optimizer = torch.optim.Adam(tracker.model.parameters(), lr=lr)
+    pair = [(_Tracker(marginal, nll_bits(marginal, False), lr), False),
+            (_Tracker(conditional, nll_bits(conditional, True), lr), True)]
     log(f"epoch   0  q(t) val {pair[0][0].best['val_nll_bits']:.4f}  "
         f"q(t|y) val {pair[1][0].best['val_nll_bits']:.4f} bits")
     start, epoch = time.time(), 0

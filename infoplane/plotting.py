@@ -14,7 +14,7 @@ from infoplane import archive, results
 from infoplane.errors import InputError
 
 MARKERS = "osD^vP*X"
-ESTIMATES = {  # key of summary.csv: how the figures name it
+I_TY_ESTIMATES = {  # key of summary.csv: how the figures name it
     "I_TY_bits": "paired: H(T) - H(T|Y)",
     "I_TY_bayes_bits": "Bayes: H(Y) - H(Y|T)",
 }
@@ -48,7 +48,7 @@ def information_plane(rows: list, label_entropy_bits: float = math.log2(10)):
     fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True, constrained_layout=True)
     iterations = [r["iteration"] for r in rows]
     norm = SymLogNorm(linthresh=1, vmin=0, vmax=max(max(iterations), 1))
-    for ax, (key, name) in zip(axes, ESTIMATES.items()):
+    for ax, (key, name) in zip(axes, I_TY_ESTIMATES.items()):
         for marker, (layer, points) in zip(MARKERS, by_layer(rows).items()):
             x = [p["I_XT_bits"] for p in points]
             y = [p[key] for p in points]
@@ -80,7 +80,7 @@ def entropy_curves(rows: list, label_entropy_bits: float = math.log2(10)):
             top.errorbar(iterations, [p[key] for p in points],
                          yerr=[p[f"{key}_se"] for p in points], marker="o", capsize=3,
                          label=name)
-        for key, name in ESTIMATES.items():
+        for key, name in I_TY_ESTIMATES.items():
             bottom.errorbar(iterations, [p[key] for p in points],
                             yerr=[p[f"{key}_se"] for p in points], marker="o", capsize=3,
                             label=f"I(T;Y) {name}")
