@@ -37,10 +37,12 @@ def log_prob_every_label_nats(model, codes: torch.Tensor, batch_size: int = 256)
 
 
 class _Tracker:
-    """One model of the pair: its optimizer and its best validation state so far."""
+    """One model of the pair: whether it sees labels, its optimizer, its best validation
+    state so far."""
 
-    def __init__(self, model, val_bits: float, lr: float):
-        self.model, self.optimizer = model, torch.optim.Adam(model.parameters(), lr=lr)
+    def __init__(self, model, with_labels: bool, val_bits: float, lr: float):
+        self.model, self.with_labels = model, with_labels
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=lr)
         self.best = {"epoch": 0, "val_nll_bits": val_bits,
                      "state": copy.deepcopy(model.state_dict())}
 
@@ -71,40 +73,41 @@ def fit_pair(marginal, conditional, train, validation, *, lr: float, batch_size:
         return float(nats_to_bits(-log_prob_nats(
             model, data[0], data[1] if with_labels else None, eval_batch_size).mean()))
 
-    pair = [(_Tracker(marginal, nll_bits(marginal, False), lr), False),
-            (_Tracker(conditional, nll_bits(conditional, True), lr), True)]
-    log(f"epoch   0  q(t) val {pair[0][0].best['val_nll_bits']:.4f}  "
-        f"q(t|y) val {pair[1][0].best['val_nll_bits']:.4f} bits")
+    pair = [_Tracker(marginal, False, nll_bits(marginal, False), lr),
+            _Tracker(conditional, True, nll_bits(conditional, True), lr)]
+    log(f"epoch   0  q(t) val {pair[0].best['val_nll_bits']:.4f}  "
+        f"q(t|y) val {pair[1].best['val_nll_bits']:.4f} bits")
     start, epoch = time.time(), 0
     for epoch in range(1, max_epochs + 1):
         order = torch.randperm(len(codes), generator=generator).to(codes.device)
         totals = [0.0, 0.0]
-        for tracker, _ in pair:
+        for tracker in pair:
             tracker.model.train()
         for i in range(0, len(codes), batch_size):
             batch = order[i:i + batch_size]
-            for k, (tracker, with_labels) in enumerate(pair):
+            for k, tracker in enumerate(pair):
                 loss = -tracker.model.log_prob_nats(
-                    codes[batch], labels[batch] if with_labels else None).mean()
+                    codes[batch], labels[batch] if tracker.with_labels else None).mean()
                 tracker.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 tracker.optimizer.step()
                 totals[k] += loss.item() * len(batch)
         line = f"epoch {epoch:3d}"
-        for k, (tracker, with_labels) in enumerate(pair):
+        for k, tracker in enumerate(pair):
             train_bits = float(nats_to_bits(totals[k] / len(codes)))
-            val = nll_bits(tracker.model, with_labels)
+            val = nll_bits(tracker.model, tracker.with_labels)
             improved = tracker.update(epoch, val)
-            line += (f"  {('q(t|y)' if with_labels else 'q(t)')} train {train_bits:.4f} "
+            line += (f"  {('q(t|y)' if tracker.with_labels else 'q(t)')} train {train_bits:.4f} "
                      f"val {val:.4f}{'*' if improved else ' '}")
         log(f"{line}  {time.time() - start:6.1f} s")
-        if all(epoch - tracker.best["epoch"] >= patience for tracker, _ in pair):
+        if all(epoch - tracker.best["epoch"] >= patience for tracker in pair):
             break
     histories, sample = [], (codes[:len(validation[0])], labels[:len(validation[0])])
-    for tracker, with_labels in pair:
+    for tracker in pair:
         tracker.model.load_state_dict(tracker.best["state"])
         histories.append({"epochs": epoch, "best_epoch": tracker.best["epoch"],
-                          "train_nll_bits": nll_bits(tracker.model, with_labels, sample),
+                          "train_nll_bits": nll_bits(tracker.model, tracker.with_labels,
+                                                     sample),
                           "val_nll_bits": tracker.best["val_nll_bits"],
                           "seconds": round(time.time() - start, 2)})
     return tuple(histories)

@@ -49,7 +49,10 @@ def merge(results_dir, jobs, config: dict) -> list:
     found, missing = [], []
     for job in sorted(jobs, key=lambda j: (j.layer, j.iteration)):
         path = result_path(results_dir, job)
-        (found.append(read_result(path)) if path.is_file() else missing.append(job))
+        if path.is_file():
+            found.append(read_result(path))
+        else:
+            missing.append(job)
     table = io.StringIO()
     writer = csv.DictWriter(table, fieldnames=SUMMARY_COLUMNS, extrasaction="ignore",
                             lineterminator="\n")
