@@ -22,8 +22,10 @@ from infoplane.estimate import PRESETS, estimate_information, with_overrides  # 
 
 SOURCES = {  # name: (d units, k bins, n labels, rng) -> source
     "independent": lambda d, k, n, rng: sources.independent_units(d, k, rng),
+    "markov_chain": lambda d, k, n, rng: sources.markov_chain(d, k, rng),
     "smooth_chain": lambda d, k, n, rng: sources.smooth_chain(d, k, 1, rng),
     "smooth_chain_label": lambda d, k, n, rng: sources.smooth_chain(d, k, n, rng, 0.5),
+    "label_mixture": lambda d, k, n, rng: sources.label_mixture(d, k, n, rng),
     "label_first_unit": lambda d, k, n, rng: sources.label_in_first_unit(d, k, n, rng),
     # stress case: an unrelated random K x K transition table for every unit
     "random_chain_label": lambda d, k, n, rng: sources.label_dependent_chain(d, k, n, rng),

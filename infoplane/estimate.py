@@ -33,6 +33,7 @@ class EstimatorConfig:
     channels: int = 64              # width of the gated convolution stack
     kernel_size: int = 2            # taps per causal convolution
     stacks: int = 1                 # repeats of the dilation cycle 1, k, k^2, ... covering D
+    label_rank: int = 4             # dimensions of the label's per-unit effect on the logits
     batch_size: int = 128           # examples per Adam step
     lr: float = 1e-3                # Adam learning rate
     max_epochs: int = 40            # per model
@@ -122,13 +123,14 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     torch.manual_seed(seed)
     architecture = dict(units=units, bins=bins, channels=config.channels,
                         kernel_size=config.kernel_size, stacks=config.stacks)
+    conditioning = dict(num_labels=num_labels, label_rank=config.label_rank)
 
     max_epochs = config.max_epochs
     if config.unit_epoch_budget:
         max_epochs = max(1, min(max_epochs, config.unit_epoch_budget // units))
     marginal = AutoregressiveDensity(**architecture).to(device)
     fit.initialise_unit_logits(marginal, fit_codes)
-    conditional = AutoregressiveDensity(**architecture, num_labels=num_labels).to(device)
+    conditional = AutoregressiveDensity(**architecture, **conditioning).to(device)
     missing, unexpected = conditional.load_state_dict(marginal.state_dict(), strict=False)
     assert not unexpected and all("label" in key for key in missing)
     marginal_fit, conditional_fit = fit.fit_pair(

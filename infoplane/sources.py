@@ -175,3 +175,15 @@ def smooth_chain(units: int, bins: int, num_labels: int, rng, separation: float 
                                         bins)  # (L, D-1, K, K)
     init = _discretised_gaussian(levels[:, 0], np.full(num_labels, width[0]), bins)
     return LabelledMarkovChain(np.full(num_labels, 1.0 / num_labels), init, transitions)
+
+
+def label_mixture(units: int, bins: int, num_labels: int, rng, concentration: float = 0.5,
+                  shared: float = 0.7):
+    """Units independent given the label (a mixture of product distributions over labels):
+    p(t_i | y) = shared * c_i + (1 - shared) * s_{y,i}, with Dirichlet c and s."""
+    common = _dirichlet(rng, concentration, (1, units, bins))
+    marginals = shared * common + (1 - shared) * _dirichlet(rng, concentration,
+                                                            (num_labels, units, bins))
+    transitions = np.repeat(marginals[:, 1:, None, :], bins, axis=2)  # rows ignore t_{i-1}
+    return LabelledMarkovChain(np.full(num_labels, 1.0 / num_labels), marginals[:, 0],
+                               transitions)

@@ -11,10 +11,20 @@ the codes are shifted right by one (a learned start vector takes position 0) and
 convolution is causal. The convolutions are written as matrix products over the channel
 axis of a (B, D, C) tensor, which runs faster on CPUs than Conv1d at these widths.
 
-The label enters as global conditioning: a per-block bias inside the gates and a per-unit
-bias on the logits. Both are contrasts, centred over the labels, so that they cannot act as
-a second copy of the label-free biases (which would let q(t | y) learn faster than q(t),
-not better); both start at zero, so a conditional model starts as exactly the
+Two terms act on each unit's logits directly: a per-unit bias, and a per-unit table of the
+previous unit's code, logits_i += N_i[t_{i-1}]. The convolutions share their weights over
+units, which suits images and audio but not the units of a layer (neighbours need not be
+alike), so without the table a first-order chain with an unrelated transition matrix per
+unit was fitted 48 bits (19 %) above its entropy; with it, 9 bits (64 units, 32 bins).
+
+The label enters as global conditioning (a per-block bias inside the gates) and as a
+low-rank per-unit term on the logits, logits_i += A_{y,i} B_i with A_{y,i} in R^r and a
+per-unit basis B_i in R^{r x K}: the label moves each unit's conditional within an
+r-dimensional family of its own. A free (L, D, K) table instead overfits: its excess
+cross-entropy grows as L D K / 2N nats, about a bit for the MNIST shape at N = 50000, all of
+it an error in I(T;Y). Both label terms are contrasts, centred over the labels, so that they
+cannot act as a second copy of the label-free biases (which would let q(t | y) learn faster
+than q(t), not better); both start at zero, so a conditional model starts as exactly the
 unconditional model it is warm-started from.
 """
 import math
@@ -85,7 +95,7 @@ class AutoregressiveDensity(nn.Module):
     """p(t) (num_labels = 0) or p(t | y) (num_labels > 0) over `units` codes in `bins` bins."""
 
     def __init__(self, units: int, bins: int, channels: int = 64, kernel_size: int = 2,
-                 stacks: int = 1, num_labels: int = 0):
+                 stacks: int = 1, num_labels: int = 0, label_rank: int = 4):
         super().__init__()
         self.units, self.bins, self.num_labels = units, bins, num_labels
         self.code_embedding = nn.Embedding(bins, channels)
@@ -99,10 +109,12 @@ class AutoregressiveDensity(nn.Module):
         nn.init.zeros_(self.head[-1].weight)  # the logits start as the per-unit bias alone
         nn.init.zeros_(self.head[-1].bias)
         self.unit_logits = nn.Parameter(torch.zeros(units, bins))
-        self.label_unit_logits = (nn.Embedding(num_labels, units * bins) if num_labels
-                                  else None)
-        if self.label_unit_logits is not None:
-            nn.init.zeros_(self.label_unit_logits.weight)
+        self.neighbour = nn.Parameter(torch.zeros(units * bins, bins))  # row i K + t_{i-1}
+        self.label_rank = label_rank if num_labels else 0
+        if self.label_rank:
+            self.label_coordinates = nn.Embedding(num_labels, units * label_rank)  # A
+            nn.init.zeros_(self.label_coordinates.weight)
+            self.label_basis = nn.Parameter(torch.randn(units, label_rank, bins))  # B
 
     @property
     def receptive_field(self) -> int:
@@ -121,9 +133,12 @@ class AutoregressiveDensity(nn.Module):
             x, skip = block(x, labels)
             skips = skips + skip
         logits = self.head(skips) + self.unit_logits  # (B, D, K)
-        if self.label_unit_logits is not None:
-            logits = logits + centred(self.label_unit_logits, labels).view(batch, self.units,
-                                                                          self.bins)
+        rows = codes[:, :-1] + self.bins * torch.arange(1, self.units, device=codes.device)
+        logits = logits + F.pad(F.embedding(rows, self.neighbour), (0, 0, 1, 0))  # unit 0: none
+        if self.label_rank:
+            coordinates = centred(self.label_coordinates, labels).view(batch, self.units,
+                                                                       self.label_rank)
+            logits = logits + torch.einsum("bdr,drk->bdk", coordinates, self.label_basis)
         return logits
 
     def log_prob_nats(self, codes, labels=None):

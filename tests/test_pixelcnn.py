@@ -1,9 +1,11 @@
 """The density model: autoregressive property, normalisation, receptive field, warm start."""
 import itertools
 
+import numpy as np
 import pytest
 import torch
 
+from infoplane import sources
 from models import AutoregressiveDensity
 from models.pixelcnn import dilations_covering
 
@@ -96,3 +98,21 @@ def test_labels_must_match_the_model():
     with pytest.raises(ValueError):
         AutoregressiveDensity(3, 2, channels=4, num_labels=2).logits(
             torch.zeros(1, 3, dtype=torch.long))
+
+
+def test_neighbour_table_represents_any_first_order_chain_exactly():
+    """With the network's output at zero, unit 0's bias = log p(t_0) and the table rows =
+    log p(t_i | t_{i-1}) give the chain's exact log-likelihood, however unrelated the
+    transition matrices of neighbouring units are."""
+    source = sources.markov_chain(7, 5, np.random.default_rng(3), concentration=0.3)
+    model = AutoregressiveDensity(7, 5, channels=4)
+    with torch.no_grad():
+        model.unit_logits.zero_()
+        model.unit_logits[0] = torch.as_tensor(np.log(source.init[0]))
+        for i in range(1, 7):
+            model.neighbour[5 * i:5 * (i + 1)] = torch.as_tensor(
+                np.log(source.transitions[0, i - 1]))
+    codes, _ = source.sample(50, np.random.default_rng(4))
+    with torch.no_grad():
+        log_p = model.log_prob_nats(torch.as_tensor(codes, dtype=torch.long)).double().numpy()
+    assert np.allclose(log_p, source.log_prob_nats(codes), atol=1e-4)

@@ -29,6 +29,7 @@ def family(rng):
         "label_first_unit": sources.label_in_first_unit(4, 4, 3, rng),
         "label_dependent": sources.label_dependent_chain(4, 3, 3, rng),
         "smooth": sources.smooth_chain(4, 4, 3, rng, separation=1.0),
+        "label_mixture": sources.label_mixture(4, 3, 3, rng),
     }
 
 
