@@ -8,8 +8,9 @@ t_0 ~ init[y], t_i ~ transitions[y, i-1][t_{i-1}]. Its special cases:
   - label-dependent:    init and/or transitions differ between labels.
 H(T|Y) follows from the chain rule for every member. H(T) (and so I(T;Y)) is exact when the
 transitions do not depend on the label (then Y reaches T through t_0 only), or by
-enumerating all K^D sequences when that is small; otherwise it is a Monte Carlo mean of
-exact log-likelihoods, with its standard error.
+enumerating all K^D sequences when that is small; otherwise H(T) = H(T|Y) + I(T;Y) with
+I(T;Y) = E[log p(y|t) - log p(y)] a Monte Carlo mean of exact log-likelihood ratios, with
+its standard error (bounded terms: far smaller than that of a mean of -log p(t)).
 """
 from dataclasses import dataclass
 
@@ -87,8 +88,11 @@ class LabelledMarkovChain:
             p = np.exp(log_p)
             return float(-(p[p > 0] * log_p[p > 0]).sum() / LN2), 0.0
         rng = rng if rng is not None else np.random.default_rng(0)
-        codes, _ = self.sample(samples, rng)
-        return mean_and_standard_error(-self.log_prob_nats(codes) / LN2)
+        codes, labels = self.sample(samples, rng)
+        log_posterior_ratio = (self.log_prob_given_label_nats(codes, labels)
+                               - self.log_prob_nats(codes))  # log p(y|t) - log p(y)
+        information, se = mean_and_standard_error(log_posterior_ratio / LN2)
+        return self.conditional_entropy_bits() + information, se
 
     def mutual_information_bits(self, rng=None, samples: int = 200_000) -> tuple:
         """(I(T; Y) = H(T) - H(T | Y), its standard error)."""
