@@ -64,3 +64,12 @@ def test_monte_carlo_entropy_when_enumeration_is_too_large():
     assert se > 0
     assert source.conditional_entropy_bits() <= h_t + 3 * se
     assert h_t - source.conditional_entropy_bits() <= math.log2(3) + 3 * se
+
+
+def test_monte_carlo_entropy_agrees_with_enumeration(monkeypatch):
+    source = sources.label_dependent_chain(6, 3, 4, np.random.default_rng(5))  # 3^6 sequences
+    exact, exact_se = source.entropy_bits()
+    monkeypatch.setattr(sources, "ENUMERATION_LIMIT", 0)
+    estimate, se = source.entropy_bits(np.random.default_rng(6), samples=20000)
+    assert exact_se == 0 and 0 < se < 0.02
+    assert abs(estimate - exact) < 4 * se
