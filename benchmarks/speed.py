@@ -59,7 +59,8 @@ def main():
         for units in (256, 10):
             model = AutoregressiveDensity(units, 32, channels=config.channels,
                                           kernel_size=config.kernel_size, stacks=config.stacks,
-                                          num_labels=10).to(args.device)
+                                          num_labels=10, label_rank=config.label_rank
+                                          ).to(args.device)
             train = throughput(model, config.batch_size, args.device, True, True)
             evaluate = throughput(model, config.eval_batch_size, args.device, True, False)
             n_train = min(args.train, config.train_subset or args.train)

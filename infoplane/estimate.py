@@ -36,6 +36,8 @@ class EstimatorConfig:
     label_rank: int = 4             # dimensions of the label's per-unit effect on the logits
     batch_size: int = 128           # examples per Adam step
     lr: float = 1e-3                # Adam learning rate
+    lr_decay: float = 0.5           # after an epoch without improvement: back to the best
+                                    # state, learning rate times this (1: no change)
     max_epochs: int = 40            # per model
     unit_epoch_budget: int = 0      # also stop at this many epochs x units (0: no budget), so
                                     # that a small layer gets more epochs for the same work
@@ -136,7 +138,8 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     marginal_fit, conditional_fit = fit.fit_pair(
         marginal, conditional, (fit_codes, fit_labels), (val_codes, val_labels), seed=seed,
         log=log, lr=config.lr, batch_size=config.batch_size, max_epochs=max_epochs,
-        patience=config.patience, eval_batch_size=config.eval_batch_size)
+        patience=config.patience, eval_batch_size=config.eval_batch_size,
+        lr_decay=config.lr_decay)
 
     h_t = entropy.nats_to_bits(-fit.log_prob_nats(marginal, codes, None,
                                                   config.eval_batch_size))

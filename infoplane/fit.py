@@ -46,23 +46,30 @@ class _Tracker:
         self.best = {"epoch": 0, "val_nll_bits": val_bits,
                      "state": copy.deepcopy(model.state_dict())}
 
-    def update(self, epoch: int, val_bits: float) -> bool:
+    def update(self, epoch: int, val_bits: float, lr_decay: float = 1.0) -> bool:
+        """Keep the state if it is the best so far; otherwise, when lr_decay < 1, go back to
+        the best state and go on from there with the learning rate times lr_decay."""
         if val_bits < self.best["val_nll_bits"]:
             self.best = {"epoch": epoch, "val_nll_bits": val_bits,
                          "state": copy.deepcopy(self.model.state_dict())}
             return True
+        if lr_decay < 1.0:
+            self.model.load_state_dict(self.best["state"])
+            for group in self.optimizer.param_groups:
+                group["lr"] *= lr_decay
         return False
 
 
 def fit_pair(marginal, conditional, train, validation, *, lr: float, batch_size: int,
              max_epochs: int, patience: int, seed: int, eval_batch_size: int = 256,
-             log=print) -> tuple:
+             lr_decay: float = 1.0, log=print) -> tuple:
     """Minimise the mean negative log-likelihoods of q(t) (`marginal`) and q(t | y)
     (`conditional`) on train = (codes (N, D), labels (N,)) with Adam, in lockstep: the
     same batches in the same order, so that both see equal training and the difference
     of their losses reflects the label rather than unequal optimisation. After each epoch
     each model is scored on `validation` and keeps its best state (the initial state is
-    epoch 0); training stops when neither improved for `patience` epochs. The best states
+    epoch 0); a model that did not improve goes back to its best state with its learning
+    rate times `lr_decay`; training stops when neither improved for `patience` epochs. The best states
     are loaded; returns each model's history in bits per example, where train_nll_bits is
     the best state's NLL on as many training examples as the validation split holds (its
     gap to val_nll_bits measures overfitting)."""
@@ -96,7 +103,7 @@ def fit_pair(marginal, conditional, train, validation, *, lr: float, batch_size:
         for k, tracker in enumerate(pair):
             train_bits = float(nats_to_bits(totals[k] / len(codes)))
             val = nll_bits(tracker.model, tracker.with_labels)
-            improved = tracker.update(epoch, val)
+            improved = tracker.update(epoch, val, lr_decay)
             line += (f"  {('q(t|y)' if tracker.with_labels else 'q(t)')} train {train_bits:.4f} "
                      f"val {val:.4f}{'*' if improved else ' '}")
         log(f"{line}  {time.time() - start:6.1f} s")

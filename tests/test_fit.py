@@ -1,0 +1,30 @@
+"""The fitting loop's bookkeeping: best states, and the return to them with a lower rate."""
+import torch
+
+from infoplane import fit
+from models import AutoregressiveDensity
+
+
+def test_no_improvement_returns_to_best_state_with_lower_learning_rate():
+    model = AutoregressiveDensity(5, 3, channels=4)
+    tracker = fit._Tracker(model, False, val_bits=10.0, lr=0.1)
+    assert tracker.update(1, 9.0, lr_decay=0.5)
+    best = {name: value.clone() for name, value in model.state_dict().items()}
+    with torch.no_grad():
+        model.unit_logits.add_(1.0)
+    assert not tracker.update(2, 9.5, lr_decay=0.5)
+    assert tracker.best["epoch"] == 1
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, best[name]), name
+    assert tracker.optimizer.param_groups[0]["lr"] == 0.05
+
+
+def test_without_decay_a_worse_epoch_leaves_the_model_as_it_is():
+    model = AutoregressiveDensity(5, 3, channels=4)
+    tracker = fit._Tracker(model, False, val_bits=10.0, lr=0.1)
+    with torch.no_grad():
+        model.unit_logits.add_(1.0)
+    moved = model.unit_logits.detach().clone()
+    assert not tracker.update(1, 11.0, lr_decay=1.0)
+    assert torch.equal(model.unit_logits.detach(), moved)
+    assert tracker.optimizer.param_groups[0]["lr"] == 0.1
