@@ -36,6 +36,7 @@ class EstimatorConfig:
     label_rank: int = 4             # dimensions of the label's per-unit effect on the logits
     batch_size: int = 128           # examples per Adam step
     lr: float = 1e-3                # Adam learning rate
+    label_lr_scale: float = 0.3     # the label parameters' learning rate, relative to lr
     lr_decay: float = 0.5           # after an epoch without improvement: back to the best
                                     # state, learning rate times this (1: no change)
     max_epochs: int = 40            # per model
@@ -139,7 +140,7 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
         marginal, conditional, (fit_codes, fit_labels), (val_codes, val_labels), seed=seed,
         log=log, lr=config.lr, batch_size=config.batch_size, max_epochs=max_epochs,
         patience=config.patience, eval_batch_size=config.eval_batch_size,
-        lr_decay=config.lr_decay)
+        lr_decay=config.lr_decay, label_lr_scale=config.label_lr_scale)
 
     h_t = entropy.nats_to_bits(-fit.log_prob_nats(marginal, codes, None,
                                                   config.eval_batch_size))
