@@ -9,7 +9,8 @@ their difference reflects the label, not unequal training. On the test codes:
     I_XT_bits         = H_T_bits               (T is a deterministic function of X);
     H_T_given_Y_bits  = E[-log2 q(t | y)]    >= H(T | Y);
     I_TY_bits         = H_T - H_T_given_Y      paired difference: bounds nothing;
-    I_TY_bayes_bits   = E[log2 q(y | t) - log2 p(y)],  q(y | t) ~ p(y) q(t | y):
+    I_TY_bayes_bits   = E[log2 q(y | t) - log2 p(y)],  q(y | t) ~ p(y) q(t | y)^b, with the
+                        one number b (bayes_exponent) fitted on the validation split:
                         at most H(Y), a lower bound on I(T; Y) up to the test-set error
                         (Barber & Agakov), negative only when q(y | t) is worse than p(y);
     H_T_plugin_bits   = entropy of the test codes' empirical distribution (<= log2 N_test).
@@ -147,7 +148,10 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     every_label = fit.log_prob_every_label_nats(conditional, codes, config.eval_batch_size)
     h_t_given_y = entropy.nats_to_bits(-every_label[np.arange(len(test_labels)), test_labels])
     log_prior = entropy.label_log_prior_nats(train_labels, num_labels)
-    bayes = entropy.bayes_information_bits(every_label, test_labels, log_prior)
+    exponent = entropy.posterior_exponent(
+        fit.log_prob_every_label_nats(conditional, val_codes, config.eval_batch_size),
+        val_labels.cpu().numpy(), log_prior)
+    bayes = entropy.bayes_information_bits(every_label, test_labels, log_prior, exponent)
     h_y, h_y_se = entropy.mean_and_standard_error(entropy.nats_to_bits(-log_prior[test_labels]))
 
     result = {"units": units, "bins": bins, "num_labels": num_labels,
@@ -158,6 +162,7 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     result.update(_summary("I_TY", h_t - h_t_given_y, units))
     result.update(_summary("I_TY_bayes", bayes, units))
     result["I_TY_bayes_negative"] = bool(result["I_TY_bayes_bits"] < 0)
+    result["bayes_exponent"] = exponent
     result.update({"H_Y_bits": h_y, "H_Y_bits_se": h_y_se,
                    "H_T_plugin_bits": entropy.plugin_entropy_bits(test_codes),
                    "plugin_ceiling_bits": math.log2(len(test_codes)),

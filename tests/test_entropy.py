@@ -50,3 +50,20 @@ def test_bayes_information_limits():
 def test_label_prior_counts_with_add_one():
     log_prior = entropy.label_log_prior_nats(np.array([0, 0, 0, 1]), 3)
     assert np.allclose(np.exp(log_prior), [4 / 7, 2 / 7, 1 / 7])
+
+
+def test_posterior_exponent_undoes_an_over_or_under_confident_model():
+    """Labels drawn from p(y|t) proportional to exp(ll): a model reporting c * ll is
+    calibrated back by the exponent 1/c, and the calibrated estimate beats the raw one."""
+    rng = np.random.default_rng(0)
+    true_ll = rng.normal(0.0, 1.5, size=(40000, 4))
+    log_prior = np.log(np.full(4, 0.25))
+    posterior = np.exp(entropy.log_posterior_nats(true_ll, log_prior))
+    labels = (rng.random((40000, 1)) > posterior.cumsum(axis=1)).sum(axis=1)
+    assert abs(entropy.posterior_exponent(true_ll, labels, log_prior) - 1.0) < 0.05
+    for confidence in (2.0, 0.5):
+        b = entropy.posterior_exponent(confidence * true_ll, labels, log_prior)
+        assert abs(b * confidence - 1.0) < 0.05
+        calibrated = entropy.bayes_information_bits(confidence * true_ll, labels, log_prior, b)
+        raw = entropy.bayes_information_bits(confidence * true_ll, labels, log_prior)
+        assert calibrated.mean() > raw.mean() + 0.01
