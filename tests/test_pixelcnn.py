@@ -55,11 +55,12 @@ def test_changing_later_codes_leaves_earlier_conditionals_unchanged(num_labels):
         assert torch.equal(model.logits(changed, labels)[:, : i + 1], base[:, : i + 1])
 
 
-@pytest.mark.parametrize("num_labels", [0, 3])
-def test_probabilities_of_all_sequences_sum_to_one(num_labels):
+@pytest.mark.parametrize("num_labels, label_scale", [(0, 1.0), (3, 1.0), (3, 0.4)])
+def test_probabilities_of_all_sequences_sum_to_one(num_labels, label_scale):
     units, bins = 4, 3
     model = randomised(AutoregressiveDensity(units, bins, channels=8, num_labels=num_labels),
                        seed=1)
+    model.label_scale = label_scale
     sequences = torch.tensor(list(itertools.product(range(bins), repeat=units)))  # (K^D, D)
     for label in range(max(num_labels, 1)):
         labels = torch.full((len(sequences),), label) if num_labels else None
@@ -116,3 +117,21 @@ def test_neighbour_table_represents_any_first_order_chain_exactly():
     with torch.no_grad():
         log_p = model.log_prob_nats(torch.as_tensor(codes, dtype=torch.long)).double().numpy()
     assert np.allclose(log_p, source.log_prob_nats(codes), atol=1e-4)
+
+
+def test_label_scale_zero_ignores_the_label():
+    model = randomised(AutoregressiveDensity(6, 4, channels=8, num_labels=3))
+    codes = torch.randint(0, 4, (5, 6))
+    with torch.no_grad():
+        scaled = [model.log_prob_nats(codes, torch.full((5,), y)) for y in range(3)]
+        model.label_scale = 0.0
+        ignored = [model.log_prob_nats(codes, torch.full((5,), y)) for y in range(3)]
+    assert not torch.allclose(scaled[0], scaled[1])
+    assert torch.allclose(ignored[0], ignored[1]) and torch.allclose(ignored[0], ignored[2])
+
+
+@pytest.mark.parametrize("num_labels, expected", [(0, 0), (1, 0), (2, 1), (10, 9)])
+def test_default_label_rank_is_every_centred_effect(num_labels, expected):
+    assert AutoregressiveDensity(4, 3, channels=4, num_labels=num_labels).label_rank == expected
+    assert AutoregressiveDensity(4, 3, channels=4, num_labels=num_labels,
+                                 label_rank=4).label_rank == min(4, expected)
