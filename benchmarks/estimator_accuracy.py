@@ -26,13 +26,16 @@ SOURCES = {  # name: (d units, k bins, n labels, rng) -> source
     # an unrelated Dirichlet(0.3) K x K transition matrix for every unit
     "markov_chain": lambda d, k, n, rng: sources.markov_chain(d, k, rng),
     "smooth_chain": lambda d, k, n, rng: sources.smooth_chain(d, k, 1, rng),
+    # ten labels that carry nothing: I(T;Y) = 0 exactly, but the label terms can fit noise
+    "smooth_chain_null_label": lambda d, k, n, rng: sources.smooth_chain(d, k, n, rng, 0.0),
     "smooth_chain_label": lambda d, k, n, rng: sources.smooth_chain(d, k, n, rng, 0.5),
     "label_mixture": lambda d, k, n, rng: sources.label_mixture(d, k, n, rng),
     "label_first_unit": lambda d, k, n, rng: sources.label_in_first_unit(d, k, n, rng),
     # stress case: every unit's transition matrix also has a part of its own for every label
     "random_chain_label": lambda d, k, n, rng: sources.label_dependent_chain(d, k, n, rng),
 }
-DEFAULT_SOURCES = "independent,markov_chain,smooth_chain,smooth_chain_label,label_mixture"
+DEFAULT_SOURCES = ("independent,markov_chain,smooth_chain,smooth_chain_null_label,"
+                   "smooth_chain_label,label_mixture")
 
 
 def main():

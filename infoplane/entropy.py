@@ -79,6 +79,39 @@ def posterior_exponent(log_likelihood_nats: np.ndarray, labels: np.ndarray,
     return float(grid[int(np.argmax(scores))])
 
 
+def log_sum_exp(values: np.ndarray, axis: int = -1) -> np.ndarray:
+    """log sum exp along an axis, without overflow."""
+    top = values.max(axis=axis, keepdims=True)
+    return np.squeeze(top + np.log(np.exp(values - top).sum(axis=axis, keepdims=True)), axis)
+
+
+def label_mixture_log_prob_nats(log_likelihood_nats: np.ndarray,
+                                log_prior_nats: np.ndarray) -> np.ndarray:
+    """log q_mix(t) = log sum_y p(y) q(t | y): a density over t built from the conditional
+    model, (N, L) log-likelihoods of every label, (L,) log prior -> (N,)."""
+    return log_sum_exp(log_likelihood_nats + log_prior_nats[None, :], axis=1)
+
+
+def two_mixture_log_prob_nats(log_a_nats: np.ndarray, log_b_nats: np.ndarray,
+                              weight_a: float) -> np.ndarray:
+    """log(w a(t) + (1 - w) b(t)) per example, from log a and log b: (N,), (N,) -> (N,)."""
+    with np.errstate(divide="ignore"):
+        terms = np.stack([math.log(weight_a) + log_a_nats if weight_a > 0 else
+                          np.full_like(log_a_nats, -np.inf),
+                          math.log1p(-weight_a) + log_b_nats if weight_a < 1 else
+                          np.full_like(log_b_nats, -np.inf)], axis=1)
+    return log_sum_exp(terms, axis=1)
+
+
+def mixture_weight(log_a_nats: np.ndarray, log_b_nats: np.ndarray, step: float = 0.01) -> float:
+    """The weight w in [0, 1] (on a grid of `step`) that maximises the held-out mean of
+    log(w a(t) + (1 - w) b(t)). Any fixed w gives a density, hence a cross-entropy that
+    upper-bounds the entropy; w = 1 is a alone, w = 0 is b alone."""
+    grid = np.linspace(0.0, 1.0, int(round(1.0 / step)) + 1)
+    scores = [two_mixture_log_prob_nats(log_a_nats, log_b_nats, w).mean() for w in grid]
+    return float(grid[int(np.argmax(scores))])
+
+
 def categorical_entropy_bits(probabilities: np.ndarray) -> np.ndarray:
     """-sum_k p_k log2 p_k along the last axis (0 log 0 = 0)."""
     p = np.asarray(probabilities, dtype=np.float64)

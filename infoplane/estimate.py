@@ -5,9 +5,16 @@ same initial weights (the label inputs of q(t | y) start at zero, so both start 
 independent-units model) and in lockstep on the same batches (infoplane/fit.py), so that
 their difference reflects the label, not unequal training. On the test codes:
 
-    H_T_bits          = E[-log2 q(t)]        >= H(T): an upper bound (cross-entropy);
+    H_T_bits          = E[-log2 q*(t)]       >= H(T): an upper bound (cross-entropy), with
+                        q* = w q(t) + (1 - w) q_mix(t), q_mix(t) = sum_y p(y) q(t | y): a
+                        second density for t, which wins where the label organises T (a
+                        mixture over labels is hard for q(t) to find); w on validation;
     I_XT_bits         = H_T_bits               (T is a deterministic function of X);
-    H_T_given_Y_bits  = E[-log2 q(t | y)]    >= H(T | Y);
+    H_T_given_Y_bits  = E[-log2 q'(t | y)]   >= H(T | Y), q' = v q_c(t | y) + (1 - v) q(t),
+                        q_c the conditional model with its label effects times c
+                        (label_scale), c and v on validation: a conditional model that
+                        fitted worse than q(t) (labels that carry nothing; an unconverged
+                        fit) cannot put H(T | Y) above H(T);
     I_TY_bits         = H_T - H_T_given_Y      paired difference: bounds nothing;
     I_TY_bayes_bits   = E[log2 q(y | t) - log2 p(y)],  q(y | t) ~ p(y) q(t | y)^b, with the
                         one number b (bayes_exponent) fitted on the validation split:
@@ -34,12 +41,14 @@ class EstimatorConfig:
     channels: int = 64              # width of the gated convolution stack
     kernel_size: int = 2            # taps per causal convolution
     stacks: int = 1                 # repeats of the dilation cycle 1, k, k^2, ... covering D
-    label_rank: int = 4             # dimensions of the label's per-unit effect on the logits
+    label_rank: int = 0             # dimensions of the label's per-unit effect on the logits
+                                    # (0: num_labels - 1, any per-unit effect)
     batch_size: int = 128           # examples per Adam step
     lr: float = 1e-3                # Adam learning rate
-    label_lr_scale: float = 0.3     # the label parameters' learning rate, relative to lr
+    label_lr_scale: float = 1.0     # the label parameters' learning rate, relative to lr
     lr_decay: float = 0.5           # after an epoch without improvement: back to the best
                                     # state, learning rate times this (1: no change)
+    neighbour_lr_scale: float = 0.3  # the previous-unit table's learning rate, relative to lr
     max_epochs: int = 40            # per model
     unit_epoch_budget: int = 0      # also stop at this many epochs x units (0: no budget), so
                                     # that a small layer gets more epochs for the same work
@@ -54,7 +63,7 @@ PRESETS = {
     # CPU demo: the 18 jobs of the seed configuration in minutes on two cores.
     "quick": EstimatorConfig(channels=16, kernel_size=4, max_epochs=40, unit_epoch_budget=1024,
                              patience=3, batch_size=64, lr=1e-2, train_subset=10000,
-                             test_subset=2000),
+                             test_subset=2000, label_lr_scale=0.3),
     # GPU: the whole training and test sets, a wider and deeper model.
     "full": EstimatorConfig(channels=64, stacks=2, max_epochs=60, patience=5, batch_size=128),
 }
@@ -93,6 +102,17 @@ def _summary(prefix: str, per_example: np.ndarray, units: int) -> dict:
     mean, se = entropy.mean_and_standard_error(per_example)
     return {f"{prefix}_bits": mean, f"{prefix}_bits_se": se,
             f"{prefix}_bits_per_unit": mean / units, f"{prefix}_bits_per_unit_se": se / units}
+
+
+def _log_likelihoods(marginal, conditional, codes, labels, log_prior, batch_size) -> dict:
+    """Per-example log-likelihoods in nats: q(t), q(t | y) for every label and the true one,
+    and q_mix(t) = sum_y p(y) q(t | y)."""
+    every_label = fit.log_prob_every_label_nats(conditional, codes, batch_size)  # (N, L)
+    return {"q_t": fit.log_prob_nats(marginal, codes, None, batch_size),
+            "every_label": every_label,
+            "q_t_given_y": every_label[np.arange(len(labels)), labels.cpu().numpy()
+                                       if torch.is_tensor(labels) else labels],
+            "q_mix": entropy.label_mixture_log_prob_nats(every_label, log_prior)}
 
 
 def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
@@ -141,17 +161,24 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
         marginal, conditional, (fit_codes, fit_labels), (val_codes, val_labels), seed=seed,
         log=log, lr=config.lr, batch_size=config.batch_size, max_epochs=max_epochs,
         patience=config.patience, eval_batch_size=config.eval_batch_size,
-        lr_decay=config.lr_decay, label_lr_scale=config.label_lr_scale)
-
-    h_t = entropy.nats_to_bits(-fit.log_prob_nats(marginal, codes, None,
-                                                  config.eval_batch_size))
-    every_label = fit.log_prob_every_label_nats(conditional, codes, config.eval_batch_size)
-    h_t_given_y = entropy.nats_to_bits(-every_label[np.arange(len(test_labels)), test_labels])
+        lr_decay=config.lr_decay, label_lr_scale=config.label_lr_scale,
+        neighbour_lr_scale=config.neighbour_lr_scale)
+    label_scale = fit.fit_label_scale(conditional, (val_codes, val_labels),
+                                      config.eval_batch_size)
     log_prior = entropy.label_log_prior_nats(train_labels, num_labels)
-    exponent = entropy.posterior_exponent(
-        fit.log_prob_every_label_nats(conditional, val_codes, config.eval_batch_size),
-        val_labels.cpu().numpy(), log_prior)
-    bayes = entropy.bayes_information_bits(every_label, test_labels, log_prior, exponent)
+    val, test = (_log_likelihoods(marginal, conditional, c, l, log_prior, config.eval_batch_size)
+                 for c, l in ((val_codes, val_labels), (codes, test_labels)))
+    # H(T): q(t) mixed with q_mix(t); H(T|Y): q(t|y) mixed with q(t); weights on validation
+    marginal_weight = entropy.mixture_weight(val["q_t"], val["q_mix"])
+    conditional_weight = entropy.mixture_weight(val["q_t_given_y"], val["q_t"])
+    h_t = entropy.nats_to_bits(-entropy.two_mixture_log_prob_nats(
+        test["q_t"], test["q_mix"], marginal_weight))
+    h_t_given_y = entropy.nats_to_bits(-entropy.two_mixture_log_prob_nats(
+        test["q_t_given_y"], test["q_t"], conditional_weight))
+    exponent = entropy.posterior_exponent(val["every_label"], val_labels.cpu().numpy(),
+                                          log_prior)
+    bayes = entropy.bayes_information_bits(test["every_label"], test_labels, log_prior,
+                                           exponent)
     h_y, h_y_se = entropy.mean_and_standard_error(entropy.nats_to_bits(-log_prior[test_labels]))
 
     result = {"units": units, "bins": bins, "num_labels": num_labels,
@@ -163,6 +190,11 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     result.update(_summary("I_TY_bayes", bayes, units))
     result["I_TY_bayes_negative"] = bool(result["I_TY_bayes_bits"] < 0)
     result["bayes_exponent"] = exponent
+    result.update({"label_scale": label_scale, "marginal_weight": marginal_weight,
+                   "conditional_weight": conditional_weight})
+    for key, name in (("q_t", "H_T_marginal_model_bits"), ("q_mix", "H_T_label_mixture_bits"),
+                      ("q_t_given_y", "H_T_given_Y_conditional_model_bits")):
+        result[name] = float(entropy.nats_to_bits(-test[key].mean()))
     result.update({"H_Y_bits": h_y, "H_Y_bits_se": h_y_se,
                    "H_T_plugin_bits": entropy.plugin_entropy_bits(test_codes),
                    "plugin_ceiling_bits": math.log2(len(test_codes)),

@@ -67,3 +67,31 @@ def test_posterior_exponent_undoes_an_over_or_under_confident_model():
         calibrated = entropy.bayes_information_bits(confidence * true_ll, labels, log_prior, b)
         raw = entropy.bayes_information_bits(confidence * true_ll, labels, log_prior)
         assert calibrated.mean() > raw.mean() + 0.01
+
+
+def test_label_mixture_of_the_true_conditionals_is_the_true_marginal():
+    """sum_y p(y) p(t | y) from exact conditionals reproduces log p(t) of a mixture source."""
+    from infoplane import sources
+    rng = np.random.default_rng(0)
+    source = sources.label_mixture(5, 3, 4, rng)
+    codes, _ = source.sample(200, rng)
+    every_label = np.stack([source.log_prob_given_label_nats(codes, np.full(len(codes), y))
+                            for y in range(source.num_labels)], axis=1)
+    np.testing.assert_allclose(
+        entropy.label_mixture_log_prob_nats(every_label, np.log(source.prior)),
+        source.log_prob_nats(codes), atol=1e-10)
+
+
+def test_two_mixture_and_its_weight():
+    rng = np.random.default_rng(1)
+    log_a, log_b = rng.normal(-5, 1, 1000), rng.normal(-5, 1, 1000)
+    np.testing.assert_allclose(entropy.two_mixture_log_prob_nats(log_a, log_b, 1.0), log_a)
+    np.testing.assert_allclose(entropy.two_mixture_log_prob_nats(log_a, log_b, 0.0), log_b)
+    np.testing.assert_allclose(entropy.two_mixture_log_prob_nats(log_a, log_b, 0.25),
+                               np.log(0.25 * np.exp(log_a) + 0.75 * np.exp(log_b)))
+    # a component that is better on every example by a margin takes all the weight
+    assert entropy.mixture_weight(log_a + 3.0, log_a) == 1.0
+    assert entropy.mixture_weight(log_b, log_b + 3.0) == 0.0
+    # two components that each win on half the examples, by the same margin, share it
+    split = np.where(np.arange(1000) < 500, 5.0, -5.0)
+    assert abs(entropy.mixture_weight(log_a + split, log_a - split) - 0.5) <= 0.01
