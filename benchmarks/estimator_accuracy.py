@@ -72,7 +72,8 @@ def main():
                                  device=args.device, seed=args.seed, log=lambda line: None)
         seconds = time.time() - start
         exact = f"{h_t:.2f}" + (f" ± {h_t_se:.2f}" if h_t_se else "")
-        print(f"| {name} | {exact} | {r['H_T_bits']:.2f} | {100 * (r['H_T_bits'] / h_t - 1):+.2f} % "
+        print(f"| {name} | {exact} | {r['H_T_bits']:.2f} "
+              f"| {100 * (r['H_T_bits'] / h_t - 1):+.2f} % "
               f"| {h_t_y:.2f} | {r['H_T_given_Y_bits']:.2f} "
               f"| {100 * (r['H_T_given_Y_bits'] / h_t_y - 1):+.2f} % "
               f"| {i_ty:.3f} | {r['I_TY_bits']:.3f} | {r['I_TY_bits'] - i_ty:+.3f} "

@@ -74,9 +74,9 @@ def posterior_exponent(log_likelihood_nats: np.ndarray, labels: np.ndarray,
     that calibrates a generative classifier whose label effects are over- or under-fitted
     (b = 0 is the prior alone, b = 1 the model as fitted)."""
     grid = np.arange(0.0, largest + step / 2, step)
-    scores = [bayes_information_bits(log_likelihood_nats, labels, log_prior_nats, b).mean()
-              for b in grid]
-    return float(grid[int(np.argmax(scores))])
+    scores = np.array([bayes_information_bits(log_likelihood_nats, labels, log_prior_nats,
+                                              b).mean() for b in grid])
+    return float(grid[np.flatnonzero(scores >= scores.max() - 1e-9)[0]])  # ties: smallest b
 
 
 def log_sum_exp(values: np.ndarray, axis: int = -1) -> np.ndarray:

@@ -105,13 +105,12 @@ def _summary(prefix: str, per_example: np.ndarray, units: int) -> dict:
 
 
 def _log_likelihoods(marginal, conditional, codes, labels, log_prior, batch_size) -> dict:
-    """Per-example log-likelihoods in nats: q(t), q(t | y) for every label and the true one,
-    and q_mix(t) = sum_y p(y) q(t | y)."""
+    """Per-example log-likelihoods in nats of codes (N, D) on the device with numpy labels
+    (N,): q(t), q(t | y) for every label and the true one, q_mix(t) = sum_y p(y) q(t | y)."""
     every_label = fit.log_prob_every_label_nats(conditional, codes, batch_size)  # (N, L)
     return {"q_t": fit.log_prob_nats(marginal, codes, None, batch_size),
             "every_label": every_label,
-            "q_t_given_y": every_label[np.arange(len(labels)), labels.cpu().numpy()
-                                       if torch.is_tensor(labels) else labels],
+            "q_t_given_y": every_label[np.arange(len(labels)), labels],
             "q_mix": entropy.label_mixture_log_prob_nats(every_label, log_prior)}
 
 
@@ -166,8 +165,9 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     label_scale = fit.fit_label_scale(conditional, (val_codes, val_labels),
                                       config.eval_batch_size)
     log_prior = entropy.label_log_prior_nats(train_labels, num_labels)
-    val, test = (_log_likelihoods(marginal, conditional, c, l, log_prior, config.eval_batch_size)
-                 for c, l in ((val_codes, val_labels), (codes, test_labels)))
+    splits = ((val_codes, train_labels[order[:n_val]]), (codes, test_labels))
+    val, test = (_log_likelihoods(marginal, conditional, split_codes, split_labels, log_prior,
+                                  config.eval_batch_size) for split_codes, split_labels in splits)
     # H(T): q(t) mixed with q_mix(t); H(T|Y): q(t|y) mixed with q(t); weights on validation
     marginal_weight = entropy.mixture_weight(val["q_t"], val["q_mix"])
     conditional_weight = entropy.mixture_weight(val["q_t_given_y"], val["q_t"])
@@ -175,8 +175,7 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
         test["q_t"], test["q_mix"], marginal_weight))
     h_t_given_y = entropy.nats_to_bits(-entropy.two_mixture_log_prob_nats(
         test["q_t_given_y"], test["q_t"], conditional_weight))
-    exponent = entropy.posterior_exponent(val["every_label"], val_labels.cpu().numpy(),
-                                          log_prior)
+    exponent = entropy.posterior_exponent(val["every_label"], splits[0][1], log_prior)
     bayes = entropy.bayes_information_bits(test["every_label"], test_labels, log_prior,
                                            exponent)
     h_y, h_y_se = entropy.mean_and_standard_error(entropy.nats_to_bits(-log_prior[test_labels]))

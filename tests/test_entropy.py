@@ -95,3 +95,12 @@ def test_two_mixture_and_its_weight():
     # two components that each win on half the examples, by the same margin, share it
     split = np.where(np.arange(1000) < 500, 5.0, -5.0)
     assert abs(entropy.mixture_weight(log_a + split, log_a - split) - 0.5) <= 0.01
+
+
+def test_posterior_exponent_is_zero_when_the_labels_are_ignored():
+    """Equal likelihoods for every label (a label_scale of 0): every b gives the prior, and
+    the reported b is 0, not an arbitrary grid point picked by rounding noise."""
+    rng = np.random.default_rng(2)
+    likelihoods = np.repeat(rng.normal(-500, 50, (300, 1)), 4, axis=1)
+    assert entropy.posterior_exponent(likelihoods, rng.integers(0, 4, 300),
+                                      np.log([0.1, 0.2, 0.3, 0.4])) == 0.0

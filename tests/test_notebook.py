@@ -26,7 +26,8 @@ def fake_result(iteration, layer, units):
               "I_TY_bayes": 0.9}
     for name, value in values.items():
         row.update({f"{name}_bits": value, f"{name}_bits_se": 0.05,
-                    f"{name}_bits_per_unit": value / units, f"{name}_bits_per_unit_se": 0.05 / units})
+                    f"{name}_bits_per_unit": value / units,
+                    f"{name}_bits_per_unit_se": 0.05 / units})
     return row
 
 
