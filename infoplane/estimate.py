@@ -48,7 +48,7 @@ class EstimatorConfig:
     label_lr_scale: float = 1.0     # the label parameters' learning rate, relative to lr
     lr_decay: float = 0.5           # after an epoch without improvement: back to the best
                                     # state, learning rate times this (1: no change)
-    neighbour_lr_scale: float = 0.3  # the previous-unit table's learning rate, relative to lr
+    neighbour_lr_scale: float = 1.0  # the previous-unit table's learning rate, relative to lr
     max_epochs: int = 40            # per model
     unit_epoch_budget: int = 0      # also stop at this many epochs x units (0: no budget), so
                                     # that a small layer gets more epochs for the same work
