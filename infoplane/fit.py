@@ -81,9 +81,10 @@ def fit_pair(marginal, conditional, train, validation, *, lr: float, batch_size:
     The label parameters of q(t | y) learn at `label_lr_scale` times the rate, the table of
     the previous unit's code (`neighbour`) at `neighbour_lr_scale` times (a trade-off, see
     README: 0.3 memorised less of a label mixture but left a 256-unit random Markov chain
-    12 % above its entropy after 4 epochs). The best states are loaded; returns each model's history in bits per
-    example, where train_nll_bits is the best state's NLL on as many training examples as
-    the validation split holds (its gap to val_nll_bits measures overfitting)."""
+    12 % above its entropy after 4 epochs). The best states are loaded; returns each
+    model's history in bits per example, where train_nll_bits is the best state's NLL on
+    as many training examples as the validation split holds (its gap to val_nll_bits
+    measures overfitting)."""
     codes, labels = train
     generator = torch.Generator().manual_seed(seed)
 
