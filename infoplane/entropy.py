@@ -49,8 +49,7 @@ def log_posterior_nats(log_likelihood_nats: np.ndarray, log_prior_nats: np.ndarr
     """log p(y | t) = log p(t | y) + log p(y) - log sum_y' p(t | y') p(y'):
     (N, L) log-likelihoods of every label, (L,) log prior -> (N, L)."""
     joint = log_likelihood_nats + log_prior_nats[None, :]
-    top = joint.max(axis=1, keepdims=True)
-    return joint - (top + np.log(np.exp(joint - top).sum(axis=1, keepdims=True)))
+    return joint - log_sum_exp(joint, axis=1)[:, None]
 
 
 def bayes_information_bits(log_likelihood_nats: np.ndarray, labels: np.ndarray,
@@ -95,12 +94,8 @@ def label_mixture_log_prob_nats(log_likelihood_nats: np.ndarray,
 def two_mixture_log_prob_nats(log_a_nats: np.ndarray, log_b_nats: np.ndarray,
                               weight_a: float) -> np.ndarray:
     """log(w a(t) + (1 - w) b(t)) per example, from log a and log b: (N,), (N,) -> (N,)."""
-    with np.errstate(divide="ignore"):
-        terms = np.stack([math.log(weight_a) + log_a_nats if weight_a > 0 else
-                          np.full_like(log_a_nats, -np.inf),
-                          math.log1p(-weight_a) + log_b_nats if weight_a < 1 else
-                          np.full_like(log_b_nats, -np.inf)], axis=1)
-    return log_sum_exp(terms, axis=1)
+    with np.errstate(divide="ignore"):  # w = 0 or 1: log 0 = -inf drops that component
+        return np.logaddexp(np.log(weight_a) + log_a_nats, np.log1p(-weight_a) + log_b_nats)
 
 
 def mixture_weight(log_a_nats: np.ndarray, log_b_nats: np.ndarray, step: float = 0.01) -> float:

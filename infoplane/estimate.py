@@ -165,9 +165,11 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     label_scale = fit.fit_label_scale(conditional, (val_codes, val_labels),
                                       config.eval_batch_size)
     log_prior = entropy.label_log_prior_nats(train_labels, num_labels)
-    splits = ((val_codes, train_labels[order[:n_val]]), (codes, test_labels))
+    val_label_array = train_labels[order[:n_val]]  # val_labels, as numpy
     val, test = (_log_likelihoods(marginal, conditional, split_codes, split_labels, log_prior,
-                                  config.eval_batch_size) for split_codes, split_labels in splits)
+                                  config.eval_batch_size)
+                 for split_codes, split_labels in ((val_codes, val_label_array),
+                                                   (codes, test_labels)))
     # H(T): q(t) mixed with q_mix(t); H(T|Y): q(t|y) mixed with q(t); weights on validation
     marginal_weight = entropy.mixture_weight(val["q_t"], val["q_mix"])
     conditional_weight = entropy.mixture_weight(val["q_t_given_y"], val["q_t"])
@@ -175,7 +177,7 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
         test["q_t"], test["q_mix"], marginal_weight))
     h_t_given_y = entropy.nats_to_bits(-entropy.two_mixture_log_prob_nats(
         test["q_t_given_y"], test["q_t"], conditional_weight))
-    exponent = entropy.posterior_exponent(val["every_label"], splits[0][1], log_prior)
+    exponent = entropy.posterior_exponent(val["every_label"], val_label_array, log_prior)
     bayes = entropy.bayes_information_bits(test["every_label"], test_labels, log_prior,
                                            exponent)
     h_y, h_y_se = entropy.mean_and_standard_error(entropy.nats_to_bits(-log_prior[test_labels]))

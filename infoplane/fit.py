@@ -133,7 +133,6 @@ def fit_pair(marginal, conditional, train, validation, *, lr: float, batch_size:
     return tuple(histories)
 
 
-
 def fit_label_scale(model, validation, eval_batch_size: int = 256, largest: float = 1.5,
                     step: float = 0.25) -> float:
     """The factor c >= 0 on every label effect of q(t | y) (`model.label_scale`) that

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from infoplane.entropy import LN2, categorical_entropy_bits, mean_and_standard_error
+from infoplane.entropy import (LN2, categorical_entropy_bits, label_mixture_log_prob_nats,
+                               mean_and_standard_error)
 
 ENUMERATION_LIMIT = 2**20  # sequences
 
@@ -62,11 +63,11 @@ class LabelledMarkovChain:
 
     def log_prob_nats(self, codes: np.ndarray) -> np.ndarray:
         """log p(t) = log sum_y p(y) p(t | y) for each example: (n, D) -> (n,)."""
+        every_label = np.stack([self.log_prob_given_label_nats(codes, np.full(len(codes), y))
+                                for y in range(self.num_labels)], axis=1)
         with np.errstate(divide="ignore"):
-            terms = np.stack([np.log(self.prior[y]) + self.log_prob_given_label_nats(
-                codes, np.full(len(codes), y)) for y in range(self.num_labels)], axis=1)
-        top = terms.max(axis=1, keepdims=True)
-        return (top + np.log(np.exp(terms - top).sum(axis=1, keepdims=True)))[:, 0]
+            log_prior = np.log(self.prior)
+        return label_mixture_log_prob_nats(every_label, log_prior)
 
     def conditional_entropy_bits(self) -> float:
         """H(T | Y) = sum_y p(y) H(T | Y = y), each by the chain rule (exact)."""
