@@ -1,9 +1,12 @@
 """Information-plane coordinates of one layer from its binned activations.
 
-Two autoregressive models are fitted on the training codes, q(t) and q(t | y), from the
-same initial weights (the label inputs of q(t | y) start at zero, so both start as the same
-independent-units model) and in lockstep on the same batches (infoplane/fit.py), so that
-their difference reflects the label, not unequal training. On the test codes:
+Two autoregressive models are fitted on the training codes, q(t) and q(t | y). Both start
+from count-based first-order models (infoplane/counts.py, from all training codes outside
+the validation split): q(t) as the chain q(t_i | t_{i-1}) with per-unit smoothing, q(t | y)
+as the same chain and weights plus per-unit label effects whose weights are chosen by
+leave-one-out (zero where the label does not help); the networks then learn the rest in
+lockstep on the same batches (infoplane/fit.py), so that their difference reflects the
+label, not unequal training. On the test codes:
 
     H_T_bits          = E[-log2 q*(t)]       >= H(T): an upper bound (cross-entropy), with
                         q* = w q(t) + (1 - w) q_mix(t), q_mix(t) = sum_y p(y) q(t | y): a
@@ -48,7 +51,13 @@ class EstimatorConfig:
     label_lr_scale: float = 1.0     # the label parameters' learning rate, relative to lr
     lr_decay: float = 0.5           # after an epoch without improvement: back to the best
                                     # state, learning rate times this (1: no change)
-    neighbour_lr_scale: float = 1.0  # the previous-unit table's learning rate, relative to lr
+    neighbour_lr_scale: float = 0.3  # the previous-unit table's learning rate, relative to lr
+    neighbour_init: bool = True     # start the previous-unit table at the smoothed transition
+                                    # counts (infoplane/counts.py), not at zero
+    label_init: bool = True         # start q(t | y)'s per-unit label term at the smoothed
+                                    # label-conditional counts, weighted on validation
+    count_all_train: bool = True    # the count-based initial state from all training codes
+                                    # outside the validation split, not only train_subset
     max_epochs: int = 40            # per model
     unit_epoch_budget: int = 0      # also stop at this many epochs x units (0: no budget), so
                                     # that a small layer gets more epochs for the same work
@@ -80,7 +89,13 @@ def with_overrides(config: EstimatorConfig, overrides: str) -> EstimatorConfig:
         name = name.strip()
         if name not in fields or not value:
             raise ValueError(f"expected name=value with name in {sorted(fields)}, got {item!r}")
-        changes[name] = type(getattr(config, name))(value)
+        kind = type(getattr(config, name))
+        if kind is bool:
+            if value.lower() not in ("0", "1", "true", "false"):
+                raise ValueError(f"{name} takes 0/1/true/false, got {value!r}")
+            changes[name] = value.lower() in ("1", "true")
+        else:
+            changes[name] = kind(value)
     return dataclasses.replace(config, **changes)
 
 
@@ -129,7 +144,8 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
         raise ValueError(f"train codes have {train_codes.shape[1]} units, test codes "
                          f"{test_codes.shape[1]}")
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(train_codes))[:config.train_subset or None]
+    every = rng.permutation(len(train_codes))
+    order = every[:config.train_subset or None]
     n_val = max(1, int(round(config.validation_fraction * len(order))))
     if len(order) - n_val < 1:
         raise ValueError("need at least two training examples")
@@ -152,10 +168,19 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     if config.unit_epoch_budget:
         max_epochs = max(1, min(max_epochs, config.unit_epoch_budget // units))
     marginal = AutoregressiveDensity(**architecture).to(device)
-    fit.initialise_unit_logits(marginal, fit_codes)
+    count_codes = tensor(train_codes[every[n_val:]]) if config.count_all_train else fit_codes
+    fit.initialise_unit_logits(marginal, count_codes)
+    strengths = (fit.initialise_neighbour_table(marginal, count_codes, val_codes)
+                 if config.neighbour_init else torch.full((units,), math.inf))
     conditional = AutoregressiveDensity(**architecture, **conditioning).to(device)
     missing, unexpected = conditional.load_state_dict(marginal.state_dict(), strict=False)
     assert not unexpected and all("label" in key for key in missing)
+    label_weights = torch.zeros(units)
+    if config.label_init and conditional.label_rank:
+        count_labels = (tensor(train_labels[every[n_val:]]) if config.count_all_train
+                        else fit_labels)
+        label_weights = fit.initialise_label_term(conditional, count_codes, count_labels,
+                                                  strengths)
     marginal_fit, conditional_fit = fit.fit_pair(
         marginal, conditional, (fit_codes, fit_labels), (val_codes, val_labels), seed=seed,
         log=log, lr=config.lr, batch_size=config.batch_size, max_epochs=max_epochs,
@@ -191,6 +216,8 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     result.update(_summary("I_TY_bayes", bayes, units))
     result["I_TY_bayes_negative"] = bool(result["I_TY_bayes_bits"] < 0)
     result["bayes_exponent"] = exponent
+    result["neighbour_dependent_units"] = int(torch.isfinite(strengths).sum())
+    result["label_dependent_units"] = int((label_weights > 0).sum())
     result.update({"label_scale": label_scale, "marginal_weight": marginal_weight,
                    "conditional_weight": conditional_weight})
     for key, name in (("q_t", "H_T_marginal_model_bits"), ("q_mix", "H_T_label_mixture_bits"),

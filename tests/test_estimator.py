@@ -117,3 +117,12 @@ def test_inconsistent_inputs_are_refused(change, message):
                          test_codes=test_codes, test_labels=test_labels))
     with pytest.raises(ValueError, match=message):
         estimate_information(**arrays, bins=3, num_labels=2, log=lambda line: None)
+
+
+def test_overrides_parse_each_field_by_its_type():
+    from infoplane.estimate import with_overrides
+    config = with_overrides(CONFIG, "channels=8,lr=0.5,label_init=0,neighbour_init=true")
+    assert (config.channels, config.lr, config.label_init, config.neighbour_init) == \
+        (8, 0.5, False, True)
+    with pytest.raises(ValueError, match="label_init takes"):
+        with_overrides(CONFIG, "label_init=maybe")

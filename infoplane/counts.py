@@ -1,0 +1,194 @@
+"""Count-based first-order estimates of each unit's conditional, p(t_i | t_{i-1}).
+
+From training codes, with n_i(a, b) the number of examples with t_{i-1} = a and t_i = b,
+and p_i(b) the unit's add-one smoothed marginal, the Dirichlet-smoothed transition is
+
+    p_i(b | a; s) = (n_i(a, b) + s p_i(b)) / (n_i(a) + s),
+
+which is the marginal p_i(b) as s -> inf and the raw frequencies as s -> 0. The strength
+s is chosen for every unit separately by the log-likelihood of held-out codes, so a unit
+that depends strongly on its predecessor gets a small s and a unit that does not gets
+s = inf (no dependence; a finite s would fit the counts' noise). Pure tensor math: used to
+initialise the autoregressive models (infoplane/fit.py), never as an estimate itself.
+"""
+import math
+
+import torch
+
+STRENGTHS = tuple(2.0 ** k for k in range(-2, 13)) + (math.inf,)
+
+
+def unit_marginals(codes: torch.Tensor, bins: int) -> torch.Tensor:
+    """Add-one smoothed frequency of every code of every unit: (N, D) -> (D, K)."""
+    counts = torch.zeros(codes.shape[1], bins, device=codes.device)
+    counts.scatter_add_(1, codes.T.contiguous(), torch.ones_like(codes.T, dtype=counts.dtype))
+    return (counts + 1.0) / (counts.sum(1, keepdim=True) + bins)
+
+
+def transition_counts(codes: torch.Tensor, bins: int) -> torch.Tensor:
+    """n_i(a, b) = #{t_{i-1} = a, t_i = b}: (N, D) -> (D, K, K); unit 0's slice is zero."""
+    units = codes.shape[1]
+    counts = torch.zeros(units * bins * bins, device=codes.device)
+    unit = torch.arange(1, units, device=codes.device)
+    cells = (unit * bins + codes[:, :-1]) * bins + codes[:, 1:]  # (N, D-1)
+    counts.scatter_add_(0, cells.reshape(-1), torch.ones(cells.numel(), device=codes.device))
+    return counts.view(units, bins, bins)
+
+
+def smoothed_transitions(counts: torch.Tensor, marginals: torch.Tensor,
+                         strengths: torch.Tensor) -> torch.Tensor:
+    """p_i(b | a; s_i) for (D, K, K) counts, (D, K) marginals and (D,) strengths (inf: the
+    marginal): (D, K, K), every row a distribution."""
+    prior = marginals[:, None, :].expand_as(counts)
+    s = strengths[:, None, None]
+    mixed = (counts + s * prior) / (counts.sum(2, keepdim=True) + s)
+    return torch.where(torch.isinf(s), prior, mixed)
+
+
+def best_strengths(train_codes: torch.Tensor, validation_codes: torch.Tensor, bins: int,
+                   strengths=STRENGTHS) -> torch.Tensor:
+    """For every unit, the strength s (of `strengths`) whose p_i(t_i | t_{i-1}; s), fitted on
+    train_codes (N, D), gives validation_codes (M, D) the highest log-likelihood; ties go to
+    the larger s (the simpler model). Unit 0 has no predecessor: inf. Returns (D,)."""
+    units = train_codes.shape[1]
+    counts, marginals = transition_counts(train_codes, bins), unit_marginals(train_codes, bins)
+    unit = torch.arange(1, units, device=train_codes.device)
+    previous, current = validation_codes[:, :-1], validation_codes[:, 1:]  # (M, D-1)
+    pair = counts[unit, previous, current]  # n_i(a, b) at the validation pairs
+    row = counts.sum(2)[unit, previous]  # n_i(a)
+    prior = marginals[unit, current]  # p_i(b)
+    scores = []
+    for s in strengths:
+        log_p = torch.log(prior) if math.isinf(s) else torch.log((pair + s * prior) / (row + s))
+        scores.append(log_p.sum(0))  # (D-1,)
+    scores = torch.stack(scores)  # (S, D-1)
+    # the last maximum along the grid: the largest strength among equals
+    best = len(strengths) - 1 - torch.flip(scores, [0]).argmax(0)
+    chosen = torch.tensor(strengths, device=train_codes.device)[best]
+    return torch.cat([torch.tensor([math.inf], device=train_codes.device), chosen])
+
+
+LABEL_STRENGTHS = (16.0, 64.0, 256.0)  # smoothing of p_i(b | y) toward p_i(b)
+LABEL_WIDTHS = (0.0, 1.0, 2.0)  # smoothing of the label effect over neighbouring bins
+LABEL_WEIGHT_STEPS = 4  # lambda in {0, 1/4, ..., 1}
+
+
+def bin_smoother(bins: int, width: float) -> torch.Tensor:
+    """(K, K) matrix S with S[a, b] proportional to exp(-(a - b)^2 / (2 width^2)), each column
+    summing to 1 (width 0: the identity): x @ S averages x over neighbouring bins."""
+    if width == 0:
+        return torch.eye(bins)
+    k = torch.arange(bins, dtype=torch.float32)
+    kernel = torch.exp(-(k[:, None] - k[None, :]) ** 2 / (2 * width ** 2))
+    return kernel / kernel.sum(0, keepdim=True)
+
+
+def _label_counts(codes: torch.Tensor, labels: torch.Tensor, num_labels: int,
+                  bins: int) -> torch.Tensor:
+    """n_i(y, b) = #{y, t_i = b}: (N, D) codes, (N,) labels -> (D, L, K)."""
+    units = codes.shape[1]
+    counts = torch.zeros(units * num_labels * bins, device=codes.device)
+    unit = torch.arange(units, device=codes.device)
+    cells = (unit * num_labels + labels[:, None]) * bins + codes  # (N, D)
+    counts.scatter_add_(0, cells.reshape(-1), torch.ones(cells.numel(), device=codes.device))
+    return counts.view(units, num_labels, bins)
+
+
+def label_conditionals(codes: torch.Tensor, labels: torch.Tensor, num_labels: int,
+                       bins: int, strength: float) -> torch.Tensor:
+    """p_i(b | y; s) = (n_i(y, b) + s p_i(b)) / (n_i(y) + s), p_i the add-one marginal:
+    (N, D) codes, (N,) labels -> (D, L, K)."""
+    counts = _label_counts(codes, labels, num_labels, bins)
+    prior = unit_marginals(codes, bins)[:, None, :]
+    return (counts + strength * prior) / (counts.sum(2, keepdim=True) + strength)
+
+
+def label_effect_candidates(codes: torch.Tensor, labels: torch.Tensor, num_labels: int,
+                            bins: int, strengths=LABEL_STRENGTHS,
+                            widths=LABEL_WIDTHS) -> list:
+    """Label effects e_i(y, b) = (log p_i(. | y; s) - log p_i(.)) @ S_h for every strength s
+    and bin-smoothing width h (bin_smoother): [(s, S_h, e (D, L, K)), ...]."""
+    label_counts = _label_counts(codes, labels, num_labels, bins)  # (D, L, K)
+    marginals = unit_marginals(codes, bins)[:, None, :]  # (D, 1, K)
+    candidates = []
+    for s in strengths:
+        log_ratio = torch.log((label_counts + s * marginals)
+                              / (label_counts.sum(2, keepdim=True) + s) / marginals)
+        for h in widths:
+            smoother = bin_smoother(bins, h).to(codes.device)
+            candidates.append((s, smoother, log_ratio @ smoother))
+    return candidates
+
+
+def leave_one_out_scores(codes: torch.Tensor, labels: torch.Tensor,
+                         neighbour_strengths: torch.Tensor, candidates: list, weights,
+                         scored: int = 4000, batch: int = 500) -> torch.Tensor:
+    """sum over the first `scored` codes of log q_i(t_i | t_{i-1}, y), where
+
+        q_i(b | a, y) proportional to p_i(b | a) exp(lambda e_i(y, b)),
+
+    p_i(b | a) the smoothed transitions (`neighbour_strengths`), e a candidate label effect
+    and lambda one of `weights` (an arithmetic grid from 0), every count with the scored
+    example's own removed (leave-one-out; the marginals p_i, used only as smoothing
+    priors, keep it). Returns (candidates, weights, D)."""
+    units, bins = codes.shape[1], candidates[0][2].shape[-1]
+    unit = torch.arange(units, device=codes.device)
+    transitions = transition_counts(codes, bins)  # (D, K, K)
+    marginals = unit_marginals(codes, bins)  # (D, K)
+    label_counts = _label_counts(codes, labels, candidates[0][2].shape[1], bins)  # (D, L, K)
+    neighbour_s = neighbour_strengths[None, :, None]  # (1, D, 1)
+    by_label = [effect.permute(1, 0, 2) for _, _, effect in candidates]  # (L, D, K)
+    scores = torch.zeros(len(candidates), len(weights), units, device=codes.device)
+    for start in range(0, min(scored, len(codes)), batch):
+        t = codes[start:min(start + batch, scored)]  # (B, D)
+        y = labels[start:min(start + batch, scored)]
+        own = torch.nn.functional.one_hot(t, bins).to(marginals.dtype)  # (B, D, K)
+        previous = torch.cat([torch.zeros_like(t[:, :1]), t[:, :-1]], dim=1)
+        prior = marginals[None].expand_as(own)  # p_i(b)
+        pair = transitions[unit, previous] - own  # n_i(a, b) without this example
+        pair[:, 0] = 0.0  # unit 0: no predecessor, its marginal (strength inf)
+        base = (pair + neighbour_s * prior) / (pair.sum(2, keepdim=True) + neighbour_s)
+        base = torch.where(torch.isinf(neighbour_s), prior, base)  # p_i(b | a), (B, D, K)
+        at_code = torch.log(base.gather(2, t[:, :, None]).squeeze(2))  # (B, D)
+        own_count = label_counts.permute(1, 0, 2)[y].gather(2, t[:, :, None])  # n_i(y, t_i)
+        for k, (s, smoother, _) in enumerate(candidates):
+            # without this example e changes by a constant over b (which cancels in q_i)
+            # and by `change` at b = t_i, spread by the (linear) smoothing
+            smoothed_count = own_count + s * marginals[unit, t][:, :, None]
+            change = torch.log((smoothed_count - 1) / smoothed_count)  # (B, D, 1)
+            effect = by_label[k][y] + change * smoother[t]  # (B, D, K)
+            effect_at_code = effect.gather(2, t[:, :, None]).squeeze(2)
+            # log q_i(t_i) = log p(t_i | a) + lambda e(t_i) - log sum_b p(b | a) e^{lambda e(b)}
+            scores[k, 0] += at_code.sum(0)
+            step = torch.exp(weights[1] * effect)
+            power = step
+            for m in range(1, len(weights)):  # power = exp(weights[m] e): no more exps
+                normaliser = torch.log((base * power).sum(2))
+                scores[k, m] += (at_code + weights[m] * effect_at_code - normaliser).sum(0)
+                power = power * step
+    return scores
+
+
+def label_effects(codes: torch.Tensor, labels: torch.Tensor, neighbour_strengths: torch.Tensor,
+                  num_labels: int, bins: int, weight_steps: int = LABEL_WEIGHT_STEPS) -> tuple:
+    """A per-unit label term E_i[y, b] = lambda_i e_i(y, b) to add to the logits of the
+    first-order chain p_i(b | t_{i-1}), all from the counts of codes (N, D) and labels (N,):
+
+        q_i(b | a, y) proportional to p_i(b | a) exp(E_i[y, b]),
+
+    e_i one of label_effect_candidates (a smoothing strength, a bin-smoothing width). The
+    label's marginal effect on t_i also reaches it through t_{i-1}, so adding it in full
+    counts that part twice: lambda_i in {0, 1/steps, ..., 1} and the candidate are chosen
+    for every unit by the leave-one-out log-likelihood (leave_one_out_scores), which spends
+    no held-out data, so the validation split stays unbiased for what is chosen on it
+    later; lambda = 0 (no label effect) wins ties. Returns E (D, L, K) and lambda (D,)."""
+    weights = [m / weight_steps for m in range(weight_steps + 1)]
+    candidates = label_effect_candidates(codes, labels, num_labels, bins)
+    scores = leave_one_out_scores(codes, labels, neighbour_strengths, candidates, weights)
+    units = codes.shape[1]
+    best = scores.reshape(-1, units).argmax(0)  # weight fastest; the first maximum, so that
+    best_candidate = best // len(weights)       # lambda = 0 wins ties
+    best_weight = torch.tensor(weights, device=codes.device)[best % len(weights)]
+    effects = torch.stack([effect for _, _, effect in candidates])  # (C, D, L, K)
+    effects = effects[best_candidate, torch.arange(units, device=codes.device)]  # (D, L, K)
+    return best_weight[:, None, None] * effects, best_weight
