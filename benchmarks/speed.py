@@ -4,8 +4,10 @@ of the MNIST layers, and what one epoch and one job cost. Prints a Markdown tabl
     python benchmarks/speed.py                      # CPU
     python benchmarks/speed.py --device cuda:0
 
-A job fits two models (q(t), q(t|y)) for up to max_epochs epochs over the training codes,
-then evaluates q(t) once and q(t|y) once per label on the test codes.
+A job first builds the count-based start (infoplane/counts.py: per-unit smoothing on the
+validation codes, label effects by leave-one-out), then fits two models (q(t), q(t|y)) for
+up to max_epochs epochs over the training codes, then evaluates q(t) once and q(t|y) once
+per label on the test codes.
 """
 import argparse
 import sys
@@ -15,6 +17,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from infoplane import counts  # noqa: E402
 from infoplane.estimate import PRESETS  # noqa: E402
 from models import AutoregressiveDensity  # noqa: E402
 
@@ -45,6 +48,18 @@ def throughput(model, batch: int, device: str, labels: bool, train: bool, second
     return count * batch / (time.time() - start)
 
 
+def count_start_seconds(units: int, n_codes: int, n_validation: int, device: str) -> float:
+    """Seconds to choose the count-based start of both models from n_codes random codes."""
+    codes = torch.randint(0, 32, (n_codes, units), device=device)
+    labels = torch.randint(0, 10, (n_codes,), device=device)
+    start = time.time()
+    strengths = counts.best_strengths(codes, codes[:n_validation], 32)
+    counts.label_effects(codes, labels, strengths, 10, 32)
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return time.time() - start
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
@@ -52,9 +67,9 @@ def main():
     parser.add_argument("--test", type=int, default=10000)
     args = parser.parse_args()
     print(f"device {args.device}, torch threads {torch.get_num_threads()}\n")
-    print("| preset | units | train ex/s | eval ex/s | s per epoch (both models) "
-          "| s per job at max_epochs |")
-    print("|---|---|---|---|---|---|", flush=True)
+    print("| preset | units | train ex/s | eval ex/s | s count-based start "
+          "| s per epoch (both models) | s per job at max_epochs |")
+    print("|---|---|---|---|---|---|---|", flush=True)
     for name, config in PRESETS.items():
         for units in (256, 10):
             model = AutoregressiveDensity(units, 32, channels=config.channels,
@@ -69,10 +84,13 @@ def main():
             if config.unit_epoch_budget:
                 epochs = max(1, min(epochs, config.unit_epoch_budget // units))
             n_fit = int(n_train * (1 - config.validation_fraction))
-            epoch = 2 * n_fit / train + 2 * (n_train - n_fit) / evaluate
-            job = epochs * epoch + 11 * n_test / evaluate
-            print(f"| {name} | {units} | {train:.0f} | {evaluate:.0f} | {epoch:.1f} "
-                  f"| {job:.0f} ({epochs} epochs) |", flush=True)
+            n_validation = n_train - n_fit
+            start = count_start_seconds(units, args.train - n_validation, n_validation,
+                                        args.device)
+            epoch = 2 * n_fit / train + 2 * n_validation / evaluate
+            job = start + epochs * epoch + 11 * n_test / evaluate
+            print(f"| {name} | {units} | {train:.0f} | {evaluate:.0f} | {start:.1f} "
+                  f"| {epoch:.1f} | {job:.0f} ({epochs} epochs) |", flush=True)
 
 
 if __name__ == "__main__":

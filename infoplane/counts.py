@@ -1,4 +1,5 @@
-"""Count-based first-order estimates of each unit's conditional, p(t_i | t_{i-1}).
+"""Count-based first-order densities of a layer's codes: each unit's conditional on its
+predecessor, p_i(t_i | t_{i-1}), and a per-unit effect of the label.
 
 From training codes, with n_i(a, b) the number of examples with t_{i-1} = a and t_i = b,
 and p_i(b) the unit's add-one smoothed marginal, the Dirichlet-smoothed transition is
@@ -8,10 +9,14 @@ and p_i(b) the unit's add-one smoothed marginal, the Dirichlet-smoothed transiti
 which is the marginal p_i(b) as s -> inf and the raw frequencies as s -> 0. The strength
 s is chosen for every unit separately by the log-likelihood of held-out codes, so a unit
 that depends strongly on its predecessor gets a small s and a unit that does not gets
-s = inf (no dependence; a finite s would fit the counts' noise). Pure tensor math: used to
-initialise the autoregressive models (infoplane/fit.py), never as an estimate itself.
+s = inf (no dependence; a finite s would fit the counts' noise). Pure tensor math.
+The densities built from them (CountModel, fit_count_model) are one of the components
+that infoplane/estimate.py mixes, with weights chosen on validation, into each entropy's
+density: where first-order structure or a label mixture is the truth, the counts find it
+from all training codes at once, which a network fitted for a few epochs may not.
 """
 import math
+from dataclasses import dataclass
 
 import torch
 
@@ -122,7 +127,7 @@ def label_effect_candidates(codes: torch.Tensor, labels: torch.Tensor, num_label
 
 def leave_one_out_scores(codes: torch.Tensor, labels: torch.Tensor,
                          neighbour_strengths: torch.Tensor, candidates: list, weights,
-                         scored: int = 4000, batch: int = 500) -> torch.Tensor:
+                         scored: int = 2000, batch: int = 500) -> torch.Tensor:
     """sum over the first `scored` codes of log q_i(t_i | t_{i-1}, y), where
 
         q_i(b | a, y) proportional to p_i(b | a) exp(lambda e_i(y, b)),
@@ -192,3 +197,60 @@ def label_effects(codes: torch.Tensor, labels: torch.Tensor, neighbour_strengths
     effects = torch.stack([effect for _, _, effect in candidates])  # (C, D, L, K)
     effects = effects[best_candidate, torch.arange(units, device=codes.device)]  # (D, L, K)
     return best_weight[:, None, None] * effects, best_weight
+
+
+@dataclass
+class CountModel:
+    """The count-based densities over codes t (D units, K bins), label y (L labels):
+
+        c(t)     = prod_i p_i(t_i | t_{i-1}),
+        c(t | y) = prod_i p_i(t_i | t_{i-1}) exp(E_i[y, t_i]) / Z_i(t_{i-1}, y),
+
+    each factor a normalised distribution over t_i, so both are proper densities."""
+    log_transitions: torch.Tensor  # (D, K, K): log p_i(b | a); unit 0: every row its marginal
+    effects: torch.Tensor          # (D, L, K): E_i[y, b]
+    strengths: torch.Tensor        # (D,): s_i of the transitions (inf: independent of t_{i-1})
+    label_weights: torch.Tensor    # (D,): lambda_i of the effects (0: label-free)
+
+    def _log_rows(self, codes: torch.Tensor) -> torch.Tensor:
+        previous = torch.cat([torch.zeros_like(codes[:, :1]), codes[:, :-1]], dim=1)
+        unit = torch.arange(codes.shape[1], device=codes.device)
+        return self.log_transitions[unit, previous]  # (N, D, K)
+
+    @torch.no_grad()
+    def log_prob_nats(self, codes: torch.Tensor, batch_size: int = 256):
+        """log c(t) per example: (N, D) -> (N,) float64 numpy."""
+        parts = [self._log_rows(part).gather(2, part[:, :, None]).squeeze(2).sum(1)
+                 for part in codes.split(batch_size)]
+        return torch.cat(parts).double().cpu().numpy()
+
+    @torch.no_grad()
+    def log_prob_every_label_nats(self, codes: torch.Tensor, batch_size: int = 256):
+        """log c(t | y) for every example and label: (N, D) -> (N, L) float64 numpy, as
+        sum_i [log p_i(t_i | t_{i-1}) + E_i[y, t_i] - log sum_b p_i(b | t_{i-1}) e^{E_i[y, b]}]."""
+        ratios = torch.exp(self.effects)  # (D, L, K)
+        unit = torch.arange(self.effects.shape[0], device=codes.device)
+        parts = []
+        for part in codes.split(batch_size):
+            log_rows = self._log_rows(part)  # (B, D, K)
+            normalisers = torch.einsum("bdk,dlk->bdl", torch.exp(log_rows), ratios)
+            at_code = log_rows.gather(2, part[:, :, None])  # (B, D, 1)
+            effect_at_code = self.effects[unit, :, part]  # (B, D, L)
+            parts.append((at_code + effect_at_code - torch.log(normalisers)).sum(1))
+        return torch.cat(parts).double().cpu().numpy()
+
+
+def fit_count_model(codes: torch.Tensor, labels: torch.Tensor, validation_codes: torch.Tensor,
+                    num_labels: int, bins: int) -> CountModel:
+    """The CountModel of codes (N, D) and labels (N,): each unit's transition smoothing s_i
+    on validation_codes (best_strengths), its label effect by leave-one-out on the training
+    codes (label_effects)."""
+    strengths = best_strengths(codes, validation_codes, bins)
+    transitions = smoothed_transitions(transition_counts(codes, bins),
+                                       unit_marginals(codes, bins), strengths)
+    if num_labels > 1:
+        effects, weights = label_effects(codes, labels, strengths, num_labels, bins)
+    else:
+        effects = torch.zeros(codes.shape[1], num_labels, bins, device=codes.device)
+        weights = torch.zeros(codes.shape[1], device=codes.device)
+    return CountModel(torch.log(transitions), effects, strengths, weights)

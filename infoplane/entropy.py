@@ -91,20 +91,32 @@ def label_mixture_log_prob_nats(log_likelihood_nats: np.ndarray,
     return log_sum_exp(log_likelihood_nats + log_prior_nats[None, :], axis=1)
 
 
-def two_mixture_log_prob_nats(log_a_nats: np.ndarray, log_b_nats: np.ndarray,
-                              weight_a: float) -> np.ndarray:
-    """log(w a(t) + (1 - w) b(t)) per example, from log a and log b: (N,), (N,) -> (N,)."""
-    with np.errstate(divide="ignore"):  # w = 0 or 1: log 0 = -inf drops that component
-        return np.logaddexp(np.log(weight_a) + log_a_nats, np.log1p(-weight_a) + log_b_nats)
+def mixture_log_prob_nats(log_prob_nats: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """log sum_k w_k q_k per example from the components' log q_k along the last axis:
+    (..., C), (C,) -> (...)."""
+    with np.errstate(divide="ignore"):  # w_k = 0: log 0 = -inf drops that component
+        return log_sum_exp(log_prob_nats + np.log(np.asarray(weights)), axis=-1)
 
 
-def mixture_weight(log_a_nats: np.ndarray, log_b_nats: np.ndarray, step: float = 0.01) -> float:
-    """The weight w in [0, 1] (on a grid of `step`) that maximises the held-out mean of
-    log(w a(t) + (1 - w) b(t)). Any fixed w gives a density, hence a cross-entropy that
-    upper-bounds the entropy; w = 1 is a alone, w = 0 is b alone."""
-    grid = np.linspace(0.0, 1.0, int(round(1.0 / step)) + 1)
-    scores = [two_mixture_log_prob_nats(log_a_nats, log_b_nats, w).mean() for w in grid]
-    return float(grid[int(np.argmax(scores))])
+def mixture_weights(log_prob_nats: np.ndarray, iterations: int = 500,
+                    tolerance: float = 1e-10) -> np.ndarray:
+    """The weights w on the simplex that maximise the held-out mean of log sum_k w_k q_k(t),
+    from (N, C) log-likelihoods of C densities: EM (w_k <- mean responsibility of k), which
+    increases the objective at every step and converges to its maximum (it is concave in
+    w). Any fixed w gives a density, hence a cross-entropy that upper-bounds the entropy;
+    a one-hot w is that component alone. Returns (C,)."""
+    log_prob_nats = np.asarray(log_prob_nats, dtype=np.float64)
+    weights = np.full(log_prob_nats.shape[1], 1.0 / log_prob_nats.shape[1])
+    previous = -np.inf
+    for _ in range(iterations):
+        joint = log_prob_nats + np.log(np.maximum(weights, 1e-300))[None, :]
+        total = log_sum_exp(joint, axis=1)  # (N,)
+        weights = np.exp(joint - total[:, None]).mean(axis=0)
+        objective = total.mean()
+        if objective - previous < tolerance:
+            break
+        previous = objective
+    return weights / weights.sum()
 
 
 def categorical_entropy_bits(probabilities: np.ndarray) -> np.ndarray:

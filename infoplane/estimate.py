@@ -1,31 +1,33 @@
 """Information-plane coordinates of one layer from its binned activations.
 
-Two autoregressive models are fitted on the training codes, q(t) and q(t | y). Both start
-from count-based first-order models (infoplane/counts.py, from all training codes outside
-the validation split): q(t) as the chain q(t_i | t_{i-1}) with per-unit smoothing, q(t | y)
-as the same chain and weights plus per-unit label effects whose weights are chosen by
-leave-one-out (zero where the label does not help); the networks then learn the rest in
-lockstep on the same batches (infoplane/fit.py), so that their difference reflects the
-label, not unequal training. On the test codes:
+Two autoregressive models are fitted on the training codes, q(t) and q(t | y), from the
+same initial weights (the label inputs of q(t | y) start at zero, so both start as the same
+independent-units model) and in lockstep on the same batches (infoplane/fit.py), so that
+their difference reflects the label, not unequal training. Beside them, count-based
+first-order densities c(t) and c(t | y) (infoplane/counts.py) are built from all training
+codes outside the validation split. On the test codes:
 
     H_T_bits          = E[-log2 q*(t)]       >= H(T): an upper bound (cross-entropy), with
-                        q* = w q(t) + (1 - w) q_mix(t), q_mix(t) = sum_y p(y) q(t | y): a
-                        second density for t, which wins where the label organises T (a
-                        mixture over labels is hard for q(t) to find); w on validation;
+                        q* = w1 q(t) + w2 q_mix(t) + w3 c(t) + w4 c_mix(t), q_mix(t) =
+                        sum_y p(y) q(t | y) and c_mix likewise: densities for t that win
+                        where the label organises T (a mixture over labels is hard for q(t)
+                        to find) or where first-order structure is all there is;
     I_XT_bits         = H_T_bits               (T is a deterministic function of X);
-    H_T_given_Y_bits  = E[-log2 q'(t | y)]   >= H(T | Y), q' = v q_c(t | y) + (1 - v) q(t),
-                        q_c the conditional model with its label effects times c
-                        (label_scale), c and v on validation: a conditional model that
-                        fitted worse than q(t) (labels that carry nothing; an unconverged
-                        fit) cannot put H(T | Y) above H(T);
+    H_T_given_Y_bits  = E[-log2 q'(t | y)]   >= H(T | Y), q' = v1 q_c(t | y) + v2 c(t | y)
+                        + v3 q(t) + v4 c(t), q_c the conditional model with its label effects
+                        times c (label_scale): a conditional model that fitted worse than
+                        q(t) (labels that carry nothing; an unconverged fit) cannot put
+                        H(T | Y) above H(T);
     I_TY_bits         = H_T - H_T_given_Y      paired difference: bounds nothing;
-    I_TY_bayes_bits   = E[log2 q(y | t) - log2 p(y)],  q(y | t) ~ p(y) q(t | y)^b, with the
+    I_TY_bayes_bits   = E[log2 q(y | t) - log2 p(y)],  q(y | t) ~ p(y) q'(t | y)^b, with the
                         one number b (bayes_exponent) fitted on the validation split:
                         at most H(Y), a lower bound on I(T; Y) up to the test-set error
                         (Barber & Agakov), negative only when q(y | t) is worse than p(y);
     H_T_plugin_bits   = entropy of the test codes' empirical distribution (<= log2 N_test).
-Each comes with its standard error over test examples (suffix _se), in bits per example;
-*_per_unit keys divide by the number of units.
+c, the weights w and v (EM, infoplane/entropy.py) and b are chosen on the validation split;
+each choice is a proper density, so the bounds stay bounds. Each estimate comes with its
+standard error over test examples (suffix _se), in bits per example; *_per_unit keys divide
+by the number of units.
 """
 import dataclasses
 import math
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from infoplane import entropy, fit
+from infoplane import counts, entropy, fit
 from models import AutoregressiveDensity
 
 
@@ -51,13 +53,11 @@ class EstimatorConfig:
     label_lr_scale: float = 1.0     # the label parameters' learning rate, relative to lr
     lr_decay: float = 0.5           # after an epoch without improvement: back to the best
                                     # state, learning rate times this (1: no change)
-    neighbour_lr_scale: float = 0.3  # the previous-unit table's learning rate, relative to lr
-    neighbour_init: bool = True     # start the previous-unit table at the smoothed transition
-                                    # counts (infoplane/counts.py), not at zero
-    label_init: bool = True         # start q(t | y)'s per-unit label term at the smoothed
-                                    # label-conditional counts, weighted on validation
-    count_all_train: bool = True    # the count-based initial state from all training codes
-                                    # outside the validation split, not only train_subset
+    neighbour_lr_scale: float = 1.0  # the previous-unit table's learning rate, relative to lr
+    count_model: bool = True        # mix the count-based densities (infoplane/counts.py)
+                                    # into q* and q' as well
+    count_all_train: bool = True    # count on all training codes outside the validation
+                                    # split, not only on train_subset
     max_epochs: int = 40            # per model
     unit_epoch_budget: int = 0      # also stop at this many epochs x units (0: no budget), so
                                     # that a small layer gets more epochs for the same work
@@ -119,14 +119,42 @@ def _summary(prefix: str, per_example: np.ndarray, units: int) -> dict:
             f"{prefix}_bits_per_unit": mean / units, f"{prefix}_bits_per_unit_se": se / units}
 
 
-def _log_likelihoods(marginal, conditional, codes, labels, log_prior, batch_size) -> dict:
+def _log_likelihoods(marginal, conditional, counted, codes, labels, log_prior,
+                     batch_size) -> dict:
     """Per-example log-likelihoods in nats of codes (N, D) on the device with numpy labels
-    (N,): q(t), q(t | y) for every label and the true one, q_mix(t) = sum_y p(y) q(t | y)."""
-    every_label = fit.log_prob_every_label_nats(conditional, codes, batch_size)  # (N, L)
-    return {"q_t": fit.log_prob_nats(marginal, codes, None, batch_size),
-            "every_label": every_label,
-            "q_t_given_y": every_label[np.arange(len(labels)), labels],
-            "q_mix": entropy.label_mixture_log_prob_nats(every_label, log_prior)}
+    (N,), of the networks (q) and the count model (c, None: left out): q(t); q(t | y) and
+    c(t | y) for every label ("every_label", (N, L)) and the true one; q_mix(t) =
+    sum_y p(y) q(t | y), and likewise c(t) and c_mix(t)."""
+    rows = np.arange(len(labels))
+    every = fit.log_prob_every_label_nats(conditional, codes, batch_size)  # (N, L)
+    out = {"q_t": fit.log_prob_nats(marginal, codes, None, batch_size),
+           "q_every_label": every, "q_t_given_y": every[rows, labels],
+           "q_mix": entropy.label_mixture_log_prob_nats(every, log_prior)}
+    if counted is not None:
+        every = counted.log_prob_every_label_nats(codes, batch_size)
+        out.update({"c_t": counted.log_prob_nats(codes, batch_size),
+                    "c_every_label": every, "c_t_given_y": every[rows, labels],
+                    "c_mix": entropy.label_mixture_log_prob_nats(every, log_prior)})
+    return out
+
+
+MARGINAL_COMPONENTS = ("q_t", "q_mix", "c_t", "c_mix")
+CONDITIONAL_COMPONENTS = ("q_t_given_y", "c_t_given_y", "q_t", "c_t")
+COMPONENT_KEYS = {"q_t": "H_T_marginal_model_bits", "q_mix": "H_T_label_mixture_bits",
+                  "c_t": "H_T_count_model_bits", "c_mix": "H_T_count_label_mixture_bits",
+                  "q_t_given_y": "H_T_given_Y_conditional_model_bits",
+                  "c_t_given_y": "H_T_given_Y_count_model_bits"}
+
+
+def _every_label(log_likelihoods: dict, parts) -> np.ndarray:
+    """(N, L, C): each conditional component's log-likelihood of every label (a label-free
+    one repeated over labels)."""
+    labels = log_likelihoods["q_every_label"].shape[1]
+    columns = {"q_t_given_y": log_likelihoods["q_every_label"],
+               "c_t_given_y": log_likelihoods.get("c_every_label")}
+    return np.stack([columns[k] if k in columns else
+                     np.repeat(log_likelihoods[k][:, None], labels, axis=1) for k in parts],
+                    axis=2)
 
 
 def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
@@ -168,19 +196,10 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     if config.unit_epoch_budget:
         max_epochs = max(1, min(max_epochs, config.unit_epoch_budget // units))
     marginal = AutoregressiveDensity(**architecture).to(device)
-    count_codes = tensor(train_codes[every[n_val:]]) if config.count_all_train else fit_codes
-    fit.initialise_unit_logits(marginal, count_codes)
-    strengths = (fit.initialise_neighbour_table(marginal, count_codes, val_codes)
-                 if config.neighbour_init else torch.full((units,), math.inf))
+    fit.initialise_unit_logits(marginal, fit_codes)
     conditional = AutoregressiveDensity(**architecture, **conditioning).to(device)
     missing, unexpected = conditional.load_state_dict(marginal.state_dict(), strict=False)
     assert not unexpected and all("label" in key for key in missing)
-    label_weights = torch.zeros(units)
-    if config.label_init and conditional.label_rank:
-        count_labels = (tensor(train_labels[every[n_val:]]) if config.count_all_train
-                        else fit_labels)
-        label_weights = fit.initialise_label_term(conditional, count_codes, count_labels,
-                                                  strengths)
     marginal_fit, conditional_fit = fit.fit_pair(
         marginal, conditional, (fit_codes, fit_labels), (val_codes, val_labels), seed=seed,
         log=log, lr=config.lr, batch_size=config.batch_size, max_epochs=max_epochs,
@@ -189,22 +208,33 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
         neighbour_lr_scale=config.neighbour_lr_scale)
     label_scale = fit.fit_label_scale(conditional, (val_codes, val_labels),
                                       config.eval_batch_size)
+    counted = None
+    if config.count_model:
+        count_codes, count_labels = ((tensor(train_codes[every[n_val:]]),
+                                      tensor(train_labels[every[n_val:]]))
+                                     if config.count_all_train else (fit_codes, fit_labels))
+        counted = counts.fit_count_model(count_codes, count_labels, val_codes, num_labels, bins)
     log_prior = entropy.label_log_prior_nats(train_labels, num_labels)
     val_label_array = train_labels[order[:n_val]]  # val_labels, as numpy
-    val, test = (_log_likelihoods(marginal, conditional, split_codes, split_labels, log_prior,
-                                  config.eval_batch_size)
+    val, test = (_log_likelihoods(marginal, conditional, counted, split_codes, split_labels,
+                                  log_prior, config.eval_batch_size)
                  for split_codes, split_labels in ((val_codes, val_label_array),
                                                    (codes, test_labels)))
-    # H(T): q(t) mixed with q_mix(t); H(T|Y): q(t|y) mixed with q(t); weights on validation
-    marginal_weight = entropy.mixture_weight(val["q_t"], val["q_mix"])
-    conditional_weight = entropy.mixture_weight(val["q_t_given_y"], val["q_t"])
-    h_t = entropy.nats_to_bits(-entropy.two_mixture_log_prob_nats(
-        test["q_t"], test["q_mix"], marginal_weight))
-    h_t_given_y = entropy.nats_to_bits(-entropy.two_mixture_log_prob_nats(
-        test["q_t_given_y"], test["q_t"], conditional_weight))
-    exponent = entropy.posterior_exponent(val["every_label"], val_label_array, log_prior)
-    bayes = entropy.bayes_information_bits(test["every_label"], test_labels, log_prior,
-                                           exponent)
+    # H(T) from q* = sum_k w_k (q(t), q_mix(t), c(t), c_mix(t)); H(T|Y) and q(y|t) from
+    # q'(t|y) = sum_k v_k (q(t|y), c(t|y), q(t), c(t)); w and v on validation
+    marginal_parts = [k for k in MARGINAL_COMPONENTS if k in val]
+    conditional_parts = [k for k in CONDITIONAL_COMPONENTS if k in val]
+    marginal_weights = entropy.mixture_weights(np.stack([val[k] for k in marginal_parts], 1))
+    conditional_weights = entropy.mixture_weights(
+        np.stack([val[k] for k in conditional_parts], 1))
+    h_t = entropy.nats_to_bits(-entropy.mixture_log_prob_nats(
+        np.stack([test[k] for k in marginal_parts], 1), marginal_weights))
+    val_every, test_every = (entropy.mixture_log_prob_nats(_every_label(split, conditional_parts),
+                                                           conditional_weights)
+                             for split in (val, test))  # (N, L): log q'(t | y), every y
+    h_t_given_y = entropy.nats_to_bits(-test_every[np.arange(len(test_labels)), test_labels])
+    exponent = entropy.posterior_exponent(val_every, val_label_array, log_prior)
+    bayes = entropy.bayes_information_bits(test_every, test_labels, log_prior, exponent)
     h_y, h_y_se = entropy.mean_and_standard_error(entropy.nats_to_bits(-log_prior[test_labels]))
 
     result = {"units": units, "bins": bins, "num_labels": num_labels,
@@ -216,13 +246,15 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     result.update(_summary("I_TY_bayes", bayes, units))
     result["I_TY_bayes_negative"] = bool(result["I_TY_bayes_bits"] < 0)
     result["bayes_exponent"] = exponent
-    result["neighbour_dependent_units"] = int(torch.isfinite(strengths).sum())
-    result["label_dependent_units"] = int((label_weights > 0).sum())
-    result.update({"label_scale": label_scale, "marginal_weight": marginal_weight,
-                   "conditional_weight": conditional_weight})
-    for key, name in (("q_t", "H_T_marginal_model_bits"), ("q_mix", "H_T_label_mixture_bits"),
-                      ("q_t_given_y", "H_T_given_Y_conditional_model_bits")):
-        result[name] = float(entropy.nats_to_bits(-test[key].mean()))
+    result.update({"label_scale": label_scale,
+                   "marginal_weights": dict(zip(marginal_parts, marginal_weights.tolist())),
+                   "conditional_weights": dict(zip(conditional_parts,
+                                                   conditional_weights.tolist()))})
+    for key in marginal_parts + conditional_parts[:2]:  # each component alone
+        result[COMPONENT_KEYS[key]] = float(entropy.nats_to_bits(-test[key].mean()))
+    if counted is not None:
+        result["count_neighbour_units"] = int(torch.isfinite(counted.strengths).sum())
+        result["count_label_units"] = int((counted.label_weights > 0).sum())
     result.update({"H_Y_bits": h_y, "H_Y_bits_se": h_y_se,
                    "H_T_plugin_bits": entropy.plugin_entropy_bits(test_codes),
                    "plugin_ceiling_bits": math.log2(len(test_codes)),

@@ -17,47 +17,6 @@ def initialise_unit_logits(model, codes: torch.Tensor) -> None:
         model.unit_logits.copy_(torch.log(counts.unit_marginals(codes, model.bins)))
 
 
-def initialise_neighbour_table(model, codes: torch.Tensor,
-                               validation_codes: torch.Tensor) -> torch.Tensor:
-    """Set the previous-unit table to N_i[a, b] = log p_i(b | a; s_i) - log p_i(b), the
-    smoothed transitions of infoplane/counts.py with each unit's strength s_i chosen on
-    validation_codes; with the per-unit logits at log p_i(b) (initialise_unit_logits on
-    the same codes) and the head at zero, the model starts as that first-order chain.
-    Returns the strengths (D,) (inf: the unit starts independent of its predecessor)."""
-    strengths = counts.best_strengths(codes, validation_codes, model.bins)
-    marginals = counts.unit_marginals(codes, model.bins)  # (D, K)
-    transitions = counts.smoothed_transitions(counts.transition_counts(codes, model.bins),
-                                              marginals, strengths)  # (D, K, K)
-    table = torch.log(transitions) - torch.log(marginals)[:, None, :]
-    with torch.no_grad():
-        model.neighbour.copy_(table.reshape(model.units * model.bins, model.bins))
-    return strengths
-
-
-def initialise_label_term(model, codes: torch.Tensor, labels: torch.Tensor,
-                          strengths: torch.Tensor) -> torch.Tensor:
-    """Start the per-unit label term of a conditional model at the count-based effects
-    E_i[y, b] of infoplane/counts.label_effects (on the chain with each unit's neighbour
-    `strengths`, chosen per unit by leave-one-out on codes (N, D) and labels (N,)): their
-    mean over labels goes to the per-unit logits; the centred rest, of rank <= L - 1, is
-    factored by SVD into the coordinates A_{y,i} and basis B_i of the model's label term
-    (exact when label_rank = L - 1, the default; the best rank-r part otherwise). With the
-    head at zero the model starts as softmax_b(log p_i(b | t_{i-1}) + E_i[y, b]). Returns
-    each unit's weight lambda_i (0: the unit starts label-free)."""
-    effects, weights = counts.label_effects(codes, labels, strengths, model.num_labels,
-                                            model.bins)  # (D, L, K)
-    mean = effects.mean(1)  # (D, K)
-    u, singular, vh = torch.linalg.svd(effects - mean[:, None, :], full_matrices=False)
-    rank = model.label_rank
-    coordinates = u[:, :, :rank] * singular[:, None, :rank]  # (D, L, r): centred over labels
-    with torch.no_grad():
-        model.unit_logits.add_(mean)
-        model.label_coordinates.weight.copy_(coordinates.permute(1, 0, 2).reshape(
-            model.num_labels, model.units * rank))
-        model.label_basis.copy_(vh[:, :rank, :])
-    return weights
-
-
 @torch.no_grad()
 def log_prob_nats(model, codes: torch.Tensor, labels=None,
                   batch_size: int = 256) -> np.ndarray:
@@ -118,11 +77,10 @@ def fit_pair(marginal, conditional, train, validation, *, lr: float, batch_size:
     epoch 0); a model that did not improve goes back to its best state with its learning
     rate times `lr_decay`; training stops when neither improved for `patience` epochs.
     The label parameters of q(t | y) learn at `label_lr_scale` times the rate, the table of
-    the previous unit's code (`neighbour`) at `neighbour_lr_scale` times (it starts from the
-    transition counts, initialise_neighbour_table, and at the full rate memorises the
-    training codes: see README). The best states are loaded; returns each model's history
-    in bits per example, where train_nll_bits is the best state's NLL on as many training
-    examples as the validation split holds (its gap to val_nll_bits measures overfitting)."""
+    the previous unit's code (`neighbour`) at `neighbour_lr_scale` times (see README). The
+    best states are loaded; returns each model's history in bits per example, where
+    train_nll_bits is the best state's NLL on as many training examples as the validation
+    split holds (its gap to val_nll_bits measures overfitting)."""
     codes, labels = train
     generator = torch.Generator().manual_seed(seed)
 

@@ -1,12 +1,11 @@
-"""Count-based first-order transitions, their per-unit smoothing, and the model they
-initialise."""
+"""Count-based first-order transitions and label effects, their per-unit smoothing chosen
+on validation and by leave-one-out, and the densities they make."""
 import math
 
 import numpy as np
 import torch
 
-from infoplane import counts, fit, sources
-from models import AutoregressiveDensity
+from infoplane import counts, sources
 
 
 def _codes(array):
@@ -53,54 +52,45 @@ def test_strengths_are_small_for_a_dependent_chain_and_infinite_for_independent_
             assert s[1:].median() >= 1024, s  # near the marginal; a few pick noise
 
 
-def test_neighbour_initialisation_makes_the_model_the_smoothed_chain():
-    """log q(t) of the initialised model == sum_i log p_i(t_i | t_{i-1}; s_i) by hand."""
-    rng = np.random.default_rng(3)
-    source = sources.markov_chain(7, 5, rng, concentration=0.3)
-    train, _ = source.sample(600, rng)
-    validation, _ = source.sample(200, rng)
-    test, _ = source.sample(100, rng)
-    model = AutoregressiveDensity(7, 5, channels=8)
-    fit.initialise_unit_logits(model, _codes(train))
-    strengths = fit.initialise_neighbour_table(model, _codes(train), _codes(validation))
-    marginals = counts.unit_marginals(_codes(train), 5).double().numpy()
-    transitions = counts.smoothed_transitions(counts.transition_counts(_codes(train), 5),
-                                              counts.unit_marginals(_codes(train), 5),
-                                              strengths).double().numpy()
-    by_hand = np.log(marginals[0, test[:, 0]])
-    for i in range(1, 7):
-        by_hand = by_hand + np.log(transitions[i, test[:, i - 1], test[:, i]])
-    with torch.no_grad():
-        model_nats = model.log_prob_nats(_codes(test)).double().numpy()
-    assert np.allclose(model_nats, by_hand, atol=1e-4)
-    assert torch.isfinite(strengths[1:]).any()  # the chain's dependence was found
-
-
-def test_label_initialisation_makes_the_model_the_chain_plus_label_effects():
-    """log q(t | y) of the initialised conditional model == the count-based
-    sum_i log softmax_b(log p_i(b | t_{i-1}) + E_i[y, b]) at t_i, by hand."""
+def test_count_model_is_the_smoothed_chain_with_label_effects():
+    """log c(t) == sum_i log p_i(t_i | t_{i-1}; s_i) and log c(t | y) == sum_i log
+    softmax_b(log p_i(b | t_{i-1}) + E_i[y, b]) at t_i, by hand."""
     rng = np.random.default_rng(4)
-    source = sources.label_mixture(6, 5, 3, rng)
+    source = sources.smooth_chain(6, 5, 3, rng, 1.5)
     train, train_labels = source.sample(900, rng)
-    validation, validation_labels = source.sample(300, rng)
+    validation, _ = source.sample(300, rng)
     test, test_labels = (np.asarray(a, dtype=np.int64) for a in source.sample(100, rng))
     c, y = _codes(train), _codes(train_labels)
-    model = AutoregressiveDensity(6, 5, channels=8, num_labels=3)
-    fit.initialise_unit_logits(model, c)
-    strengths = fit.initialise_neighbour_table(model, c, _codes(validation))
-    weights = fit.initialise_label_term(model, c, y, strengths)
-    assert (weights > 0).any()  # the mixture's label effects were found
+    model = counts.fit_count_model(c, y, _codes(validation), 3, 5)
+    assert torch.isfinite(model.strengths[1:]).any()  # the chain's dependence was found
+    assert (model.label_weights > 0).any()  # and the label's
     transitions = counts.smoothed_transitions(counts.transition_counts(c, 5),
-                                              counts.unit_marginals(c, 5), strengths)
-    effects, _ = counts.label_effects(c, y, strengths, 3, 5)
-    by_hand = np.zeros(len(test))
+                                              counts.unit_marginals(c, 5), model.strengths)
+    effects, _ = counts.label_effects(c, y, model.strengths, 3, 5)
+    chain, every_label = np.zeros(len(test)), np.zeros((len(test), 3))
     for i in range(6):
-        rows = transitions[i, test[:, i - 1] if i else np.zeros_like(test[:, 0])]
-        log_q = torch.log_softmax(torch.log(rows) + effects[i, test_labels], dim=1)
-        by_hand += log_q[np.arange(len(test)), test[:, i]].double().numpy()
-    with torch.no_grad():
-        model_nats = model.log_prob_nats(_codes(test), _codes(test_labels)).double().numpy()
-    assert np.allclose(model_nats, by_hand, atol=1e-4)
+        rows = torch.log(transitions[i, test[:, i - 1] if i else np.zeros_like(test[:, 0])])
+        chain += rows[np.arange(len(test)), test[:, i]].double().numpy()
+        for label in range(3):
+            log_q = torch.log_softmax(rows + effects[i, label], dim=1)
+            every_label[:, label] += log_q[np.arange(len(test)), test[:, i]].double().numpy()
+    assert np.allclose(model.log_prob_nats(_codes(test)), chain, atol=1e-4)
+    assert np.allclose(model.log_prob_every_label_nats(_codes(test), batch_size=7),
+                       every_label, atol=1e-4)
+
+
+def test_count_model_probabilities_sum_to_one():
+    rng = np.random.default_rng(6)
+    source = sources.label_mixture(3, 3, 2, rng)
+    train, train_labels = source.sample(400, rng)
+    validation, _ = source.sample(100, rng)
+    model = counts.fit_count_model(_codes(train), _codes(train_labels), _codes(validation),
+                                   2, 3)
+    model.effects += torch.randn_like(model.effects)  # normalised for any effects
+    every = _codes(np.array(np.meshgrid(*[range(3)] * 3, indexing="ij")).reshape(3, -1).T)
+    assert abs(np.exp(model.log_prob_nats(every)).sum() - 1) < 1e-5
+    np.testing.assert_allclose(np.exp(model.log_prob_every_label_nats(every)).sum(0), [1, 1],
+                               atol=1e-5)
 
 
 def test_leave_one_out_scores_match_refitting_without_each_example():

@@ -82,19 +82,25 @@ def test_label_mixture_of_the_true_conditionals_is_the_true_marginal():
         source.log_prob_nats(codes), atol=1e-10)
 
 
-def test_two_mixture_and_its_weight():
+def test_mixture_and_its_weights():
     rng = np.random.default_rng(1)
-    log_a, log_b = rng.normal(-5, 1, 1000), rng.normal(-5, 1, 1000)
-    np.testing.assert_allclose(entropy.two_mixture_log_prob_nats(log_a, log_b, 1.0), log_a)
-    np.testing.assert_allclose(entropy.two_mixture_log_prob_nats(log_a, log_b, 0.0), log_b)
-    np.testing.assert_allclose(entropy.two_mixture_log_prob_nats(log_a, log_b, 0.25),
+    log_a, log_b, log_c = (rng.normal(-5, 1, 1000) for _ in range(3))
+    both = np.stack([log_a, log_b], axis=1)
+    np.testing.assert_allclose(entropy.mixture_log_prob_nats(both, [1.0, 0.0]), log_a)
+    np.testing.assert_allclose(entropy.mixture_log_prob_nats(both, [0.25, 0.75]),
                                np.log(0.25 * np.exp(log_a) + 0.75 * np.exp(log_b)))
     # a component that is better on every example by a margin takes all the weight
-    assert entropy.mixture_weight(log_a + 3.0, log_a) == 1.0
-    assert entropy.mixture_weight(log_b, log_b + 3.0) == 0.0
+    weights = entropy.mixture_weights(np.stack([log_b, log_a + 3.0, log_c], axis=1))
+    assert weights[1] > 0.99 and abs(weights.sum() - 1) < 1e-12
     # two components that each win on half the examples, by the same margin, share it
     split = np.where(np.arange(1000) < 500, 5.0, -5.0)
-    assert abs(entropy.mixture_weight(log_a + split, log_a - split) - 0.5) <= 0.01
+    weights = entropy.mixture_weights(np.stack([log_a + split, log_a - split], axis=1))
+    np.testing.assert_allclose(weights, [0.5, 0.5], atol=0.01)
+    # EM reaches the grid's optimum for two components, and no grid point beats it
+    weights = entropy.mixture_weights(both)
+    grid = np.linspace(0, 1, 101)
+    scores = [entropy.mixture_log_prob_nats(both, [w, 1 - w]).mean() for w in grid]
+    assert entropy.mixture_log_prob_nats(both, weights).mean() >= max(scores) - 1e-9
 
 
 def test_posterior_exponent_is_zero_when_the_labels_are_ignored():

@@ -121,8 +121,8 @@ def test_inconsistent_inputs_are_refused(change, message):
 
 def test_overrides_parse_each_field_by_its_type():
     from infoplane.estimate import with_overrides
-    config = with_overrides(CONFIG, "channels=8,lr=0.5,label_init=0,neighbour_init=true")
-    assert (config.channels, config.lr, config.label_init, config.neighbour_init) == \
+    config = with_overrides(CONFIG, "channels=8,lr=0.5,count_model=0,count_all_train=true")
+    assert (config.channels, config.lr, config.count_model, config.count_all_train) == \
         (8, 0.5, False, True)
-    with pytest.raises(ValueError, match="label_init takes"):
-        with_overrides(CONFIG, "label_init=maybe")
+    with pytest.raises(ValueError, match="count_model takes"):
+        with_overrides(CONFIG, "count_model=maybe")
