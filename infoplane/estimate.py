@@ -222,7 +222,7 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
                                   log_prior, config.eval_batch_size)
                  for split_codes, split_labels in ((val_codes, val_label_array),
                                                    (codes, test_labels)))
-    # H(T) from q* = sum_k w_k (q(t), q_mix(t), c(t), c_mix(t)); H(T|Y) and q(y|t) from
+    # H(T) from q* = sum_k w_k (q(t), q_mix(t), c(t), c_mix(t)); H(T|Y) from
     # q'(t|y) = sum_k v_k (q(t|y), c(t|y), q(t), c(t)); w and v on validation
     marginal_parts = [k for k in MARGINAL_COMPONENTS if k in val]
     conditional_parts = [k for k in CONDITIONAL_COMPONENTS if k in val]
