@@ -24,9 +24,8 @@ anywhere (the term is centred over the L labels, so L - 1 dimensions are all the
 r = 4 lost 0.4 bits of I(T;Y) on a mixture whose units are independent given the label
 (64 units, 20000 codes). Both label terms are contrasts, centred over the labels, so that
 they cannot act as a second copy of the label-free biases (which would let q(t | y) learn
-faster than q(t), not better); both are zero in a new model, so a conditional model
-warm-started from an unconditional one starts as exactly that model (infoplane/fit.py can
-then set the per-unit term from label counts). Both are multiplied by `label_scale`
+faster than q(t), not better); both start at zero, so a conditional model starts as exactly
+the unconditional model it is warm-started from. Both are multiplied by `label_scale`
 (c >= 0), which infoplane/fit.py sets on validation after fitting: every c gives a
 normalised density, and c < 1 shrinks label effects fitted to noise.
 """
