@@ -78,6 +78,27 @@ def posterior_exponent(log_likelihood_nats: np.ndarray, labels: np.ndarray,
     return float(grid[np.flatnonzero(scores >= scores.max() - 1e-9)[0]])  # ties: smallest b
 
 
+def posterior_exponents(log_likelihoods_nats: list, labels: np.ndarray,
+                        log_prior_nats: np.ndarray, largest: float = 3.0,
+                        coarse: float = 0.05, fine: float = 0.01) -> tuple:
+    """Exponents (b_1, ..., b_C) >= 0 that maximise the mean of log q(y|t),
+    q(y|t) ~ p(y) prod_k q_k(t|y)^b_k, over held-out (N, L) log-likelihoods of C generative
+    classifiers (a product of experts: each adds the evidence the others lack). The mean is
+    concave in b, so a grid of `coarse` over [0, largest]^C refined by `fine` around its
+    best point finds the maximum to within `fine`; ties go to the first (smallest) point."""
+    def best_on(axes):
+        points = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, len(axes))
+        scores = [bayes_information_bits(sum(b * ll for b, ll in zip(point,
+                                                                    log_likelihoods_nats)),
+                                         labels, log_prior_nats).mean() for point in points]
+        return points[int(np.argmax(scores))]
+
+    best = best_on([np.arange(0.0, largest + coarse / 2, coarse)] * len(log_likelihoods_nats))
+    best = best_on([np.clip(np.arange(b - coarse, b + coarse + fine / 2, fine), 0, None)
+                    for b in best])
+    return tuple(round(float(b), 10) for b in best)
+
+
 def log_sum_exp(values: np.ndarray, axis: int = -1) -> np.ndarray:
     """log sum exp along an axis, without overflow."""
     top = values.max(axis=axis, keepdims=True)

@@ -19,13 +19,13 @@ codes outside the validation split. On the test codes:
                         q(t) (labels that carry nothing; an unconverged fit) cannot put
                         H(T | Y) above H(T);
     I_TY_bits         = H_T - H_T_given_Y      paired difference: bounds nothing;
-    I_TY_bayes_bits   = E[log2 q(y | t) - log2 p(y)],  q(y | t) ~ p(y) q_B(t | y)^b, q_B =
-                        u q_c(t | y) + (1 - u) c(t | y), u (bayes_network_share) and b
-                        (bayes_exponent) fitted on the validation split:
+    I_TY_bayes_bits   = E[log2 q(y | t) - log2 p(y)],  q(y | t) ~ p(y) q_c(t | y)^b c(t | y)^b',
+                        b (bayes_exponent) and b' (bayes_count_exponent) fitted on the
+                        validation split:
                         at most H(Y), a lower bound on I(T; Y) up to the test-set error
                         (Barber & Agakov), negative only when q(y | t) is worse than p(y);
     H_T_plugin_bits   = entropy of the test codes' empirical distribution (<= log2 N_test).
-c, the weights w and v (EM, infoplane/entropy.py), u and b are chosen on the validation split;
+c, the weights w and v (EM, infoplane/entropy.py), b and b' are chosen on the validation split;
 each choice is a proper density, so the bounds stay bounds. Each estimate comes with its
 standard error over test examples (suffix _se), in bits per example; *_per_unit keys divide
 by the number of units.
@@ -139,7 +139,6 @@ def _log_likelihoods(marginal, conditional, counted, codes, labels, log_prior,
     return out
 
 
-NETWORK_SHARES = tuple(np.linspace(0.0, 1.0, 11))  # u of q_B, the Bayes estimate's q(t | y)
 MARGINAL_COMPONENTS = ("q_t", "q_mix", "c_t", "c_mix")
 CONDITIONAL_COMPONENTS = ("q_t_given_y", "c_t_given_y", "q_t", "c_t")
 COMPONENT_KEYS = {"q_t": "H_T_marginal_model_bits", "q_mix": "H_T_label_mixture_bits",
@@ -234,23 +233,17 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     test_every = entropy.mixture_log_prob_nats(_every_label(test, conditional_parts),
                                                conditional_weights)  # (N, L): log q'(t | y)
     h_t_given_y = entropy.nats_to_bits(-test_every[np.arange(len(test_labels)), test_labels])
-    # q(y|t) ~ p(y) q_B(t|y)^b, q_B = u q_c(t|y) + (1 - u) c(t|y): label-free components,
-    # which serve q' well, would only flatten the posterior; u and b on validation
-    bayes_parts = [k for k in ("q_every_label", "c_every_label") if k in val]
-    best = (-np.inf, 1.0, 1.0)
-    for u in (NETWORK_SHARES if len(bayes_parts) == 2 else (1.0,)):
-        shares = [u, 1.0 - u][:len(bayes_parts)]
-        val_every = entropy.mixture_log_prob_nats(np.stack([val[k] for k in bayes_parts], 2),
-                                                  shares)
-        b = entropy.posterior_exponent(val_every, val_label_array, log_prior)
-        score = entropy.bayes_information_bits(val_every, val_label_array, log_prior, b).mean()
-        if score > best[0] + 1e-12:
-            best = (score, u, b)
-    _, network_share, exponent = best
-    test_bayes_every = entropy.mixture_log_prob_nats(
-        np.stack([test[k] for k in bayes_parts], 2),
-        [network_share, 1.0 - network_share][:len(bayes_parts)])
-    bayes = entropy.bayes_information_bits(test_bayes_every, test_labels, log_prior, exponent)
+    # q(y|t) ~ p(y) q_c(t|y)^b c(t|y)^b': each classifier adds evidence the other lacks
+    # (q', whose label-free components flatten the posterior, would not); b, b' on validation
+    if counted is None:
+        exponents = (entropy.posterior_exponent(val["q_every_label"], val_label_array,
+                                                log_prior),)
+    else:
+        exponents = entropy.posterior_exponents([val["q_every_label"], val["c_every_label"]],
+                                                val_label_array, log_prior)
+    bayes_likelihood = sum(b * test[k] for b, k in zip(exponents, ("q_every_label",
+                                                                  "c_every_label")))
+    bayes = entropy.bayes_information_bits(bayes_likelihood, test_labels, log_prior)
     h_y, h_y_se = entropy.mean_and_standard_error(entropy.nats_to_bits(-log_prior[test_labels]))
 
     result = {"units": units, "bins": bins, "num_labels": num_labels,
@@ -261,8 +254,8 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     result.update(_summary("I_TY", h_t - h_t_given_y, units))
     result.update(_summary("I_TY_bayes", bayes, units))
     result["I_TY_bayes_negative"] = bool(result["I_TY_bayes_bits"] < 0)
-    result["bayes_exponent"] = exponent
-    result["bayes_network_share"] = network_share
+    result["bayes_exponent"] = exponents[0]
+    result["bayes_count_exponent"] = exponents[1] if len(exponents) > 1 else 0.0
     result.update({"label_scale": label_scale,
                    "marginal_weights": dict(zip(marginal_parts, marginal_weights.tolist())),
                    "conditional_weights": dict(zip(conditional_parts,

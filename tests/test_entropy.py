@@ -69,6 +69,23 @@ def test_posterior_exponent_undoes_an_over_or_under_confident_model():
         assert calibrated.mean() > raw.mean() + 0.01
 
 
+def test_posterior_exponents_combine_two_classifiers_that_each_see_half_the_evidence():
+    """Labels drawn from p(y|t) proportional to exp(ll_a + ll_b): two classifiers reporting
+    2 ll_a and 0.5 ll_b are combined with exponents (1/2, 2), and beat either alone."""
+    rng = np.random.default_rng(1)
+    ll_a, ll_b = rng.normal(0.0, 1.0, size=(2, 6000, 4))
+    log_prior = np.log(np.full(4, 0.25))
+    posterior = np.exp(entropy.log_posterior_nats(ll_a + ll_b, log_prior))
+    labels = (rng.random((6000, 1)) > posterior.cumsum(axis=1)).sum(axis=1)
+    b_a, b_b = entropy.posterior_exponents([2.0 * ll_a, 0.5 * ll_b], labels, log_prior)
+    assert abs(b_a - 0.5) < 0.05 and abs(b_b - 2.0) < 0.2
+    both = entropy.bayes_information_bits(b_a * 2.0 * ll_a + b_b * 0.5 * ll_b, labels,
+                                          log_prior).mean()
+    for alone in (2.0 * ll_a, 0.5 * ll_b):
+        b = entropy.posterior_exponent(alone, labels, log_prior)
+        assert both > entropy.bayes_information_bits(alone, labels, log_prior, b).mean() + 0.1
+
+
 def test_label_mixture_of_the_true_conditionals_is_the_true_marginal():
     """sum_y p(y) p(t | y) from exact conditionals reproduces log p(t) of a mixture source."""
     from infoplane import sources
