@@ -86,12 +86,16 @@ def posterior_exponents(log_likelihoods_nats: list, labels: np.ndarray,
     classifiers (a product of experts: each adds the evidence the others lack). The mean is
     concave in b, so a grid of `coarse` over [0, largest]^C refined by `fine` around its
     best point finds the maximum to within `fine`; ties go to the first (smallest) point."""
+    stacked = np.stack(log_likelihoods_nats)  # (C, N, L)
+    rows = np.arange(len(labels))
+
     def best_on(axes):
         points = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, len(axes))
-        scores = [bayes_information_bits(sum(b * ll for b, ll in zip(point,
-                                                                    log_likelihoods_nats)),
-                                         labels, log_prior_nats).mean() for point in points]
-        return points[int(np.argmax(scores))]
+        scores = []
+        for chunk in np.array_split(points, max(1, len(points) // 64)):
+            log_joint = np.tensordot(chunk, stacked, axes=(1, 0)) + log_prior_nats  # (P, N, L)
+            scores.append((log_joint[:, rows, labels] - log_sum_exp(log_joint, axis=2)).mean(1))
+        return points[int(np.argmax(np.concatenate(scores)))]
 
     best = best_on([np.arange(0.0, largest + coarse / 2, coarse)] * len(log_likelihoods_nats))
     best = best_on([np.clip(np.arange(b - coarse, b + coarse + fine / 2, fine), 0, None)
