@@ -113,12 +113,11 @@ def label_effect_candidates(codes: torch.Tensor, labels: torch.Tensor, num_label
                             widths=LABEL_WIDTHS) -> list:
     """Label effects e_i(y, b) = (log p_i(. | y; s) - log p_i(.)) @ S_h for every strength s
     and bin-smoothing width h (bin_smoother): [(s, S_h, e (D, L, K)), ...]."""
-    label_counts = _label_counts(codes, labels, num_labels, bins)  # (D, L, K)
-    marginals = unit_marginals(codes, bins)[:, None, :]  # (D, 1, K)
+    log_marginals = torch.log(unit_marginals(codes, bins))[:, None, :]  # (D, 1, K)
     candidates = []
     for s in strengths:
-        log_ratio = torch.log((label_counts + s * marginals)
-                              / (label_counts.sum(2, keepdim=True) + s) / marginals)
+        log_ratio = torch.log(label_conditionals(codes, labels, num_labels, bins, s)) \
+            - log_marginals  # (D, L, K)
         for h in widths:
             smoother = bin_smoother(bins, h).to(codes.device)
             candidates.append((s, smoother, log_ratio @ smoother))
