@@ -4,10 +4,10 @@ of the MNIST layers, and what one epoch and one job cost. Prints a Markdown tabl
     python benchmarks/speed.py                      # CPU
     python benchmarks/speed.py --device cuda:0
 
-A job first builds the count-based start (infoplane/counts.py: per-unit smoothing on the
-validation codes, label effects by leave-one-out), then fits two models (q(t), q(t|y)) for
-up to max_epochs epochs over the training codes, then evaluates q(t) once and q(t|y) once
-per label on the test codes.
+A job fits two models (q(t), q(t|y)) for up to max_epochs epochs over the training codes,
+builds the count-based densities (infoplane/counts.py: per-unit smoothing on the
+validation codes, label effects by leave-one-out), then evaluates q(t) once and q(t|y)
+once per label on the test codes.
 """
 import argparse
 import sys
@@ -49,7 +49,7 @@ def throughput(model, batch: int, device: str, labels: bool, train: bool, second
 
 
 def count_start_seconds(units: int, n_codes: int, n_validation: int, device: str) -> float:
-    """Seconds to choose the count-based start of both models from n_codes random codes."""
+    """Seconds to build the count-based densities from n_codes random codes."""
     codes = torch.randint(0, 32, (n_codes, units), device=device)
     labels = torch.randint(0, 10, (n_codes,), device=device)
     start = time.time()
@@ -67,7 +67,7 @@ def main():
     parser.add_argument("--test", type=int, default=10000)
     args = parser.parse_args()
     print(f"device {args.device}, torch threads {torch.get_num_threads()}\n")
-    print("| preset | units | train ex/s | eval ex/s | s count-based start "
+    print("| preset | units | train ex/s | eval ex/s | s count-based densities "
           "| s per epoch (both models) | s per job at max_epochs |")
     print("|---|---|---|---|---|---|---|", flush=True)
     for name, config in PRESETS.items():
