@@ -48,7 +48,7 @@ def throughput(model, batch: int, device: str, labels: bool, train: bool, second
     return count * batch / (time.time() - start)
 
 
-def count_start_seconds(units: int, n_codes: int, n_validation: int, device: str) -> float:
+def count_densities_seconds(units: int, n_codes: int, n_validation: int, device: str) -> float:
     """Seconds to build the count-based densities from n_codes random codes."""
     codes = torch.randint(0, 32, (n_codes, units), device=device)
     labels = torch.randint(0, 10, (n_codes,), device=device)
@@ -85,7 +85,7 @@ def main():
                 epochs = max(1, min(epochs, config.unit_epoch_budget // units))
             n_fit = int(n_train * (1 - config.validation_fraction))
             n_validation = n_train - n_fit
-            start = count_start_seconds(units, args.train - n_validation, n_validation,
+            start = count_densities_seconds(units, args.train - n_validation, n_validation,
                                         args.device)
             epoch = 2 * n_fit / train + 2 * n_validation / evaluate
             job = start + epochs * epoch + 11 * n_test / evaluate

@@ -99,25 +99,18 @@ def _label_counts(codes: torch.Tensor, labels: torch.Tensor, num_labels: int,
     return counts.view(units, num_labels, bins)
 
 
-def label_conditionals(codes: torch.Tensor, labels: torch.Tensor, num_labels: int,
-                       bins: int, strength: float) -> torch.Tensor:
-    """p_i(b | y; s) = (n_i(y, b) + s p_i(b)) / (n_i(y) + s), p_i the add-one marginal:
-    (N, D) codes, (N,) labels -> (D, L, K)."""
-    counts = _label_counts(codes, labels, num_labels, bins)
-    prior = unit_marginals(codes, bins)[:, None, :]
-    return (counts + strength * prior) / (counts.sum(2, keepdim=True) + strength)
-
-
 def label_effect_candidates(codes: torch.Tensor, labels: torch.Tensor, num_labels: int,
                             bins: int, strengths=LABEL_STRENGTHS,
                             widths=LABEL_WIDTHS) -> list:
     """Label effects e_i(y, b) = (log p_i(. | y; s) - log p_i(.)) @ S_h for every strength s
     and bin-smoothing width h (bin_smoother): [(s, S_h, e (D, L, K)), ...]."""
-    log_marginals = torch.log(unit_marginals(codes, bins))[:, None, :]  # (D, 1, K)
+    label_counts = _label_counts(codes, labels, num_labels, bins)  # (D, L, K)
+    marginals = unit_marginals(codes, bins)[:, None, :]  # (D, 1, K)
     candidates = []
     for s in strengths:
-        log_ratio = torch.log(label_conditionals(codes, labels, num_labels, bins, s)) \
-            - log_marginals  # (D, L, K)
+        # p_i(b | y; s) = (n_i(y, b) + s p_i(b)) / (n_i(y) + s), divided by p_i(b)
+        log_ratio = torch.log((label_counts + s * marginals)
+                              / (label_counts.sum(2, keepdim=True) + s) / marginals)
         for h in widths:
             smoother = bin_smoother(bins, h).to(codes.device)
             candidates.append((s, smoother, log_ratio @ smoother))
