@@ -65,42 +65,49 @@ def bayes_information_bits(log_likelihood_nats: np.ndarray, labels: np.ndarray,
     return nats_to_bits(log_posterior - log_prior_nats[labels])
 
 
-def posterior_exponent(log_likelihood_nats: np.ndarray, labels: np.ndarray,
-                       log_prior_nats: np.ndarray, largest: float = 4.0,
-                       step: float = 0.01) -> float:
-    """The exponent b in [0, largest] (on a grid of `step`) that maximises the mean of
-    log q(y|t), q(y|t) ~ p(y) q(t|y)^b, on held-out (N, L) log-likelihoods: one number
-    that calibrates a generative classifier whose label effects are over- or under-fitted
-    (b = 0 is the prior alone, b = 1 the model as fitted)."""
-    grid = np.arange(0.0, largest + step / 2, step)
-    scores = np.array([bayes_information_bits(log_likelihood_nats, labels, log_prior_nats,
-                                              b).mean() for b in grid])
-    return float(grid[np.flatnonzero(scores >= scores.max() - 1e-9)[0]])  # ties: smallest b
-
-
 def posterior_exponents(log_likelihoods_nats: list, labels: np.ndarray,
-                        log_prior_nats: np.ndarray, largest: float = 3.0,
-                        coarse: float = 0.05, fine: float = 0.01) -> tuple:
-    """Exponents (b_1, ..., b_C) >= 0 that maximise the mean of log q(y|t),
-    q(y|t) ~ p(y) prod_k q_k(t|y)^b_k, over held-out (N, L) log-likelihoods of C generative
-    classifiers (a product of experts: each adds the evidence the others lack). The mean is
-    concave in b, so a grid of `coarse` over [0, largest]^C refined by `fine` around its
-    best point finds the maximum to within `fine`; ties go to the first (smallest) point."""
-    stacked = np.stack(log_likelihoods_nats)  # (C, N, L)
+                        log_prior_nats: np.ndarray, largest: float = 10.0,
+                        iterations: int = 100, tolerance: float = 1e-12) -> tuple:
+    """Exponents (b_1, ..., b_C) in [0, largest] that maximise the held-out mean of
+    log q(y|t), q(y|t) ~ p(y) prod_k f_k(y, t)^b_k, from (N, L) log-scores log f_k of C
+    classifiers (generative q_k(t|y), or discriminative r(y|t)): a product of experts, each
+    adding the evidence the others lack; a single b calibrates an over- or under-confident
+    classifier (b = 0: the prior alone). The mean is concave in b (a multinomial logit in
+    the features log f_k(y, t)): projected Newton from b = 0, with backtracking, so that an
+    expert that carries nothing (equal scores for every label) keeps b = 0."""
     rows = np.arange(len(labels))
+    scores = np.stack(log_likelihoods_nats, axis=2)  # (N, L, C)
+    scores = scores - scores.mean(axis=1, keepdims=True)  # label-free parts cancel anyway
 
-    def best_on(axes):
-        points = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, len(axes))
-        scores = []
-        for chunk in np.array_split(points, max(1, len(points) // 64)):
-            log_joint = np.tensordot(chunk, stacked, axes=(1, 0)) + log_prior_nats  # (P, N, L)
-            scores.append((log_joint[:, rows, labels] - log_sum_exp(log_joint, axis=2)).mean(1))
-        return points[int(np.argmax(np.concatenate(scores)))]
+    def mean_log_posterior(b):
+        joint = scores @ b + log_prior_nats  # (N, L)
+        return (joint[rows, labels] - log_sum_exp(joint, axis=1)).mean()
 
-    best = best_on([np.arange(0.0, largest + coarse / 2, coarse)] * len(log_likelihoods_nats))
-    best = best_on([np.clip(np.arange(b - coarse, b + coarse + fine / 2, fine), 0, None)
-                    for b in best])
-    return tuple(round(float(b), 10) for b in best)
+    b = np.zeros(scores.shape[2])
+    value = mean_log_posterior(b)
+    for _ in range(iterations):
+        posterior = np.exp(log_posterior_nats(scores @ b, log_prior_nats))  # (N, L)
+        expected = np.einsum("nl,nlc->nc", posterior, scores)
+        gradient = (scores[rows, labels] - expected).mean(0)  # (C,)
+        covariance = (np.einsum("nl,nlc,nld->cd", posterior, scores, scores) / len(rows)
+                      - expected.T @ expected / len(rows))  # minus the Hessian
+        free = ((b > 0) | (gradient > 0)) & ((b < largest) | (gradient < 0))
+        step = np.zeros_like(b)
+        if not free.any():
+            break
+        block = covariance[np.ix_(free, free)] + 1e-9 * np.eye(free.sum())
+        step[free] = np.linalg.solve(block, gradient[free])
+        size = 1.0
+        while size > 1e-6:
+            trial = np.clip(b + size * step, 0.0, largest)
+            trial_value = mean_log_posterior(trial)
+            if trial_value > value + tolerance:
+                break
+            size /= 2
+        else:
+            break  # no step gains more than the tolerance: converged
+        b, value = trial, trial_value
+    return tuple(round(float(x), 10) for x in b)
 
 
 def log_sum_exp(values: np.ndarray, axis: int = -1) -> np.ndarray:

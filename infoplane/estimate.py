@@ -19,13 +19,16 @@ codes outside the validation split. On the test codes:
                         q(t) (labels that carry nothing; an unconverged fit) cannot put
                         H(T | Y) above H(T);
     I_TY_bits         = H_T - H_T_given_Y      paired difference: bounds nothing;
-    I_TY_bayes_bits   = E[log2 q(y | t) - log2 p(y)],  q(y | t) ~ p(y) q_c(t | y)^b c(t | y)^b',
-                        b (bayes_exponent) and b' (bayes_count_exponent) fitted on the
-                        validation split:
+    I_TY_bayes_bits   = E[log2 q(y | t) - log2 p(y)],
+                        q(y | t) ~ p(y) q_c(t | y)^b1 c(t | y)^b2 (r(y | t) / p(y))^b3,
+                        r the linear probe (infoplane/probe.py), the exponents
+                        (bayes_exponents) fitted on the validation split:
                         at most H(Y), a lower bound on I(T; Y) up to the test-set error
                         (Barber & Agakov), negative only when q(y | t) is worse than p(y);
+    I_TY_probe_bits   = E[log2 r(y | t) - log2 p(y)], the probe alone (the same bound);
     H_T_plugin_bits   = entropy of the test codes' empirical distribution (<= log2 N_test).
-c, the weights w and v (EM, infoplane/entropy.py), b and b' are chosen on the validation split;
+c, r, the weights w and v (EM, infoplane/entropy.py) and the exponents b are chosen on the
+validation split;
 each choice is a proper density, so the bounds stay bounds. Each estimate comes with its
 standard error over test examples (suffix _se), in bits per example; *_per_unit keys divide
 by the number of units.
@@ -38,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from infoplane import counts, entropy, fit
+from infoplane import counts, entropy, fit, probe
 from models import AutoregressiveDensity
 
 
@@ -57,8 +60,10 @@ class EstimatorConfig:
     neighbour_lr_scale: float = 1.0  # the previous-unit table's learning rate, relative to lr
     count_model: bool = True        # mix the count-based densities (infoplane/counts.py)
                                     # into q* and q' as well
-    count_all_train: bool = True    # count on all training codes outside the validation
-                                    # split, not only on train_subset
+    count_all_train: bool = True    # count (and fit the probe) on all training codes outside
+                                    # the validation split, not only on train_subset
+    probe: bool = True              # multiply the linear probe r(y | t) (infoplane/probe.py)
+                                    # into the Bayes posterior
     max_epochs: int = 40            # per model
     unit_epoch_budget: int = 0      # also stop at this many epochs x units (0: no budget), so
                                     # that a small layer gets more epochs for the same work
@@ -120,12 +125,13 @@ def _summary(prefix: str, per_example: np.ndarray, units: int) -> dict:
             f"{prefix}_bits_per_unit": mean / units, f"{prefix}_bits_per_unit_se": se / units}
 
 
-def _log_likelihoods(marginal, conditional, counted, codes, labels, log_prior,
+def _log_likelihoods(marginal, conditional, counted, linear_probe, codes, labels, log_prior,
                      batch_size) -> dict:
     """Per-example log-likelihoods in nats of codes (N, D) on the device with numpy labels
     (N,), of the networks (q) and the count model (c, None: left out): q(t); q(t | y) and
     c(t | y) for every label ("every_label", (N, L)) and the true one; q_mix(t) =
-    sum_y p(y) q(t | y), and likewise c(t) and c_mix(t)."""
+    sum_y p(y) q(t | y), and likewise c(t) and c_mix(t); and the probe's likelihood ratio
+    log r(y | t) - log p(y) = log r(t | y) - log r(t) for every label (None: left out)."""
     rows = np.arange(len(labels))
     every = fit.log_prob_every_label_nats(conditional, codes, batch_size)  # (N, L)
     out = {"q_t": fit.log_prob_nats(marginal, codes, None, batch_size),
@@ -136,11 +142,15 @@ def _log_likelihoods(marginal, conditional, counted, codes, labels, log_prior,
         out.update({"c_t": counted.log_prob_nats(codes, batch_size),
                     "c_every_label": every, "c_t_given_y": every[rows, labels],
                     "c_mix": entropy.label_mixture_log_prob_nats(every, log_prior)})
+    if linear_probe is not None:
+        out["r_every_label"] = linear_probe.log_posterior_nats(codes) - log_prior
     return out
 
 
 MARGINAL_COMPONENTS = ("q_t", "q_mix", "c_t", "c_mix")
 CONDITIONAL_COMPONENTS = ("q_t_given_y", "c_t_given_y", "q_t", "c_t")
+BAYES_EXPERTS = {"q_every_label": "q_t_given_y", "c_every_label": "c_t_given_y",
+                 "r_every_label": "probe"}  # log-score key: its name in bayes_exponents
 COMPONENT_KEYS = {"q_t": "H_T_marginal_model_bits", "q_mix": "H_T_label_mixture_bits",
                   "c_t": "H_T_count_model_bits", "c_mix": "H_T_count_label_mixture_bits",
                   "q_t_given_y": "H_T_given_Y_conditional_model_bits",
@@ -209,16 +219,17 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
         neighbour_lr_scale=config.neighbour_lr_scale)
     label_scale = fit.fit_label_scale(conditional, (val_codes, val_labels),
                                       config.eval_batch_size)
-    counted = None
-    if config.count_model:
-        count_codes, count_labels = ((tensor(train_codes[every[n_val:]]),
-                                      tensor(train_labels[every[n_val:]]))
-                                     if config.count_all_train else (fit_codes, fit_labels))
-        counted = counts.fit_count_model(count_codes, count_labels, val_codes, num_labels, bins)
+    pooled_codes, pooled_labels = ((tensor(train_codes[every[n_val:]]),
+                                    tensor(train_labels[every[n_val:]]))
+                                   if config.count_all_train else (fit_codes, fit_labels))
+    counted = (counts.fit_count_model(pooled_codes, pooled_labels, val_codes, num_labels, bins)
+               if config.count_model else None)
+    linear_probe = (probe.fit_probe(pooled_codes, pooled_labels, val_codes, val_labels,
+                                    num_labels, bins) if config.probe else None)
     log_prior = entropy.label_log_prior_nats(train_labels, num_labels)
     val_label_array = train_labels[order[:n_val]]  # val_labels, as numpy
-    val, test = (_log_likelihoods(marginal, conditional, counted, split_codes, split_labels,
-                                  log_prior, config.eval_batch_size)
+    val, test = (_log_likelihoods(marginal, conditional, counted, linear_probe, split_codes,
+                                  split_labels, log_prior, config.eval_batch_size)
                  for split_codes, split_labels in ((val_codes, val_label_array),
                                                    (codes, test_labels)))
     # H(T) from q* = sum_k w_k (q(t), q_mix(t), c(t), c_mix(t)); H(T|Y) from
@@ -233,17 +244,13 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     test_every = entropy.mixture_log_prob_nats(_every_label(test, conditional_parts),
                                                conditional_weights)  # (N, L): log q'(t | y)
     h_t_given_y = entropy.nats_to_bits(-test_every[np.arange(len(test_labels)), test_labels])
-    # q(y|t) ~ p(y) q_c(t|y)^b c(t|y)^b': each classifier adds evidence the other lacks
-    # (q', whose label-free components flatten the posterior, would not); b, b' on validation
-    if counted is None:
-        exponents = (entropy.posterior_exponent(val["q_every_label"], val_label_array,
-                                                log_prior),)
-    else:
-        exponents = entropy.posterior_exponents([val["q_every_label"], val["c_every_label"]],
-                                                val_label_array, log_prior)
-    bayes_likelihood = sum(b * test[k] for b, k in zip(exponents, ("q_every_label",
-                                                                  "c_every_label")))
-    bayes = entropy.bayes_information_bits(bayes_likelihood, test_labels, log_prior)
+    # q(y|t) ~ p(y) q_c(t|y)^b1 c(t|y)^b2 (r(y|t)/p(y))^b3: each classifier adds evidence
+    # the others lack (q', whose label-free components flatten the posterior, would not)
+    experts = [k for k in BAYES_EXPERTS if k in val]
+    exponents = entropy.posterior_exponents([val[k] for k in experts], val_label_array,
+                                            log_prior)
+    bayes = entropy.bayes_information_bits(sum(b * test[k] for b, k in zip(exponents, experts)),
+                                           test_labels, log_prior)
     h_y, h_y_se = entropy.mean_and_standard_error(entropy.nats_to_bits(-log_prior[test_labels]))
 
     result = {"units": units, "bins": bins, "num_labels": num_labels,
@@ -254,8 +261,11 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     result.update(_summary("I_TY", h_t - h_t_given_y, units))
     result.update(_summary("I_TY_bayes", bayes, units))
     result["I_TY_bayes_negative"] = bool(result["I_TY_bayes_bits"] < 0)
-    result["bayes_exponent"] = exponents[0]
-    result["bayes_count_exponent"] = exponents[1] if len(exponents) > 1 else 0.0
+    result["bayes_exponents"] = {BAYES_EXPERTS[k]: b for k, b in zip(experts, exponents)}
+    if linear_probe is not None:  # the probe alone
+        result.update(_summary("I_TY_probe", entropy.bayes_information_bits(
+            test["r_every_label"], test_labels, log_prior), units))
+        result["probe_penalty"] = linear_probe.penalty
     result.update({"label_scale": label_scale,
                    "marginal_weights": dict(zip(marginal_parts, marginal_weights.tolist())),
                    "conditional_weights": dict(zip(conditional_parts,

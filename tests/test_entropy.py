@@ -60,9 +60,9 @@ def test_posterior_exponent_undoes_an_over_or_under_confident_model():
     log_prior = np.log(np.full(4, 0.25))
     posterior = np.exp(entropy.log_posterior_nats(true_ll, log_prior))
     labels = (rng.random((40000, 1)) > posterior.cumsum(axis=1)).sum(axis=1)
-    assert abs(entropy.posterior_exponent(true_ll, labels, log_prior) - 1.0) < 0.05
+    assert abs(entropy.posterior_exponents([true_ll], labels, log_prior)[0] - 1.0) < 0.05
     for confidence in (2.0, 0.5):
-        b = entropy.posterior_exponent(confidence * true_ll, labels, log_prior)
+        (b,) = entropy.posterior_exponents([confidence * true_ll], labels, log_prior)
         assert abs(b * confidence - 1.0) < 0.05
         calibrated = entropy.bayes_information_bits(confidence * true_ll, labels, log_prior, b)
         raw = entropy.bayes_information_bits(confidence * true_ll, labels, log_prior)
@@ -82,7 +82,7 @@ def test_posterior_exponents_combine_two_classifiers_that_each_see_half_the_evid
     both = entropy.bayes_information_bits(b_a * 2.0 * ll_a + b_b * 0.5 * ll_b, labels,
                                           log_prior).mean()
     for alone in (2.0 * ll_a, 0.5 * ll_b):
-        b = entropy.posterior_exponent(alone, labels, log_prior)
+        (b,) = entropy.posterior_exponents([alone], labels, log_prior)
         assert both > entropy.bayes_information_bits(alone, labels, log_prior, b).mean() + 0.1
 
 
@@ -125,5 +125,19 @@ def test_posterior_exponent_is_zero_when_the_labels_are_ignored():
     the reported b is 0, not an arbitrary grid point picked by rounding noise."""
     rng = np.random.default_rng(2)
     likelihoods = np.repeat(rng.normal(-500, 50, (300, 1)), 4, axis=1)
-    assert entropy.posterior_exponent(likelihoods, rng.integers(0, 4, 300),
-                                      np.log([0.1, 0.2, 0.3, 0.4])) == 0.0
+    assert entropy.posterior_exponents([likelihoods], rng.integers(0, 4, 300),
+                                       np.log([0.1, 0.2, 0.3, 0.4])) == (0.0,)
+
+
+def test_posterior_exponents_keep_a_misleading_classifier_at_zero():
+    """A classifier whose scores point away from the true labels would want b < 0; the
+    exponents stay in [0, largest], so it gets 0 and the useful one keeps its b."""
+    rng = np.random.default_rng(3)
+    true_ll = rng.normal(0.0, 1.5, size=(5000, 4))
+    log_prior = np.log(np.full(4, 0.25))
+    posterior = np.exp(entropy.log_posterior_nats(true_ll, log_prior))
+    labels = (rng.random((5000, 1)) > posterior.cumsum(axis=1)).sum(axis=1)
+    b_true, b_wrong = entropy.posterior_exponents([true_ll, -true_ll], labels, log_prior)
+    assert abs(b_true - 1.0) < 0.1 and b_wrong == 0.0
+    assert entropy.posterior_exponents([100.0 * true_ll], labels, log_prior,
+                                       largest=0.005) == (0.005,)
