@@ -6,7 +6,9 @@ of the MNIST layers, and what one epoch and one job cost. Prints a Markdown tabl
 
 A job fits two models (q(t), q(t|y)) for up to max_epochs epochs over the training codes,
 builds the count-based densities (infoplane/counts.py: per-unit smoothing on the
-validation codes, label effects by leave-one-out), then evaluates q(t) once and q(t|y)
+validation codes, label tilts, label effects by leave-one-out) and the linear probe
+(infoplane/probe.py; not timed here: its L-BFGS runs as long as the labels teach it
+something, which random codes do not; a job's log line gives its time), then evaluates q(t) once and q(t|y)
 once per label on the test codes.
 """
 import argparse
@@ -53,8 +55,7 @@ def count_densities_seconds(units: int, n_codes: int, n_validation: int, device:
     codes = torch.randint(0, 32, (n_codes, units), device=device)
     labels = torch.randint(0, 10, (n_codes,), device=device)
     start = time.time()
-    strengths = counts.best_strengths(codes, codes[:n_validation], 32)
-    counts.label_effects(codes, labels, strengths, 10, 32)
+    counts.fit_count_model(codes, labels, codes[:n_validation], 10, 32)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     return time.time() - start

@@ -9,7 +9,10 @@ and p_i(b) the unit's add-one smoothed marginal, the Dirichlet-smoothed transiti
 which is the marginal p_i(b) as s -> inf and the raw frequencies as s -> 0. The strength
 s is chosen for every unit separately by the log-likelihood of held-out codes, so a unit
 that depends strongly on its predecessor gets a small s and a unit that does not gets
-s = inf (no dependence; a finite s would fit the counts' noise). Pure tensor math.
+s = inf (no dependence; a finite s would fit the counts' noise). The label enters each
+unit's conditional as a counted per-bin effect, a parametric tilt (a shift and a change of
+spread, fitted by maximum likelihood) or both, per unit by leave-one-out (label_effects).
+Pure tensor math.
 The densities built from them (CountModel, fit_count_model) are one of the components
 that infoplane/estimate.py mixes, with weights chosen on validation, into each entropy's
 density: where first-order structure or a label mixture is the truth, the counts find it
@@ -117,17 +120,88 @@ def label_effect_candidates(codes: torch.Tensor, labels: torch.Tensor, num_label
     return candidates
 
 
+def labelled_transition_counts(codes: torch.Tensor, labels: torch.Tensor, num_labels: int,
+                               bins: int) -> torch.Tensor:
+    """n_i(y, a, b) = #{y, t_{i-1} = a, t_i = b} (unit 0: a = 0): (N, D), (N,) -> (D, L, K, K)."""
+    units = codes.shape[1]
+    counts = torch.zeros(units * num_labels * bins * bins, device=codes.device)
+    unit = torch.arange(units, device=codes.device)
+    previous = torch.cat([torch.zeros_like(codes[:, :1]), codes[:, :-1]], dim=1)
+    cells = (((unit * num_labels + labels[:, None]) * bins + previous) * bins) + codes
+    counts.scatter_add_(0, cells.reshape(-1), torch.ones(cells.numel(), device=codes.device))
+    return counts.view(units, num_labels, bins, bins)
+
+
+def tilt_features(bins: int, device=None) -> torch.Tensor:
+    """f(b) = (x_b, x_b^2), x_b = b / (K - 1) - 1/2: a shift and a change of spread, (K, 2)."""
+    x = torch.arange(bins, dtype=torch.float32, device=device) / max(bins - 1, 1) - 0.5
+    return torch.stack([x, x ** 2], dim=1)
+
+
+def label_tilts(codes: torch.Tensor, labels: torch.Tensor, log_transitions: torch.Tensor,
+                num_labels: int, effects=None, iterations: int = 30) -> tuple:
+    """A parametric label effect on the chain: for every unit i and label y,
+
+        q_i(b | a, y) proportional to p_i(b | a) exp(E_i[y, b] + theta_{i,y} . f(b))
+
+    (f: tilt_features), theta by maximum likelihood of the codes (N, D) given their labels
+    (N,) and predecessors, with p_i = exp(log_transitions) (D, K, K) and the label effects
+    E = `effects` (D, L, K) (None: 0) fixed: concave in theta, solved
+    by Newton with a step-halving line search, from the counts n_i(y, a, b) alone. A unit
+    keeps its tilts only if they raise its log-likelihood by more than their number, 2L
+    (Akaike), so that labels that carry nothing leave (almost) every unit untilted.
+    Returns the tilts theta_{i,y} . f(b) (D, L, K) and which units keep them (D,) bool."""
+    bins = log_transitions.shape[-1]
+    features = tilt_features(bins, codes.device)  # (K, 2)
+    n = labelled_transition_counts(codes, labels, num_labels, bins)  # (D, L, K, K)
+    rows = n.sum(3)  # (D, L, K): n_i(y, a)
+    statistic = n.sum(2) @ features  # (D, L, 2): sum over codes of f(t_i)
+    base = log_transitions[:, None]  # (D, 1, K, K)
+    if effects is not None:
+        base = base + effects[:, :, None, :]  # (D, L, K, K), rows normalised below
+
+    def log_likelihood(theta):  # (D, L, 2) -> (D, L), up to a constant in theta
+        normalisers = torch.logsumexp(base + (theta @ features.T)[:, :, None, :], dim=3)
+        return (statistic * theta).sum(2) - (rows * normalisers).sum(2)
+
+    theta = torch.zeros(*n.shape[:2], 2, device=codes.device)
+    value = log_likelihood(theta)
+    start = value
+    for _ in range(iterations):
+        q = torch.softmax(base + (theta @ features.T)[:, :, None, :], dim=3)  # (D, L, K, K)
+        mean = q @ features  # (D, L, K, 2): E[f] in each row a
+        gradient = statistic - (rows[..., None] * mean).sum(2)  # (D, L, 2)
+        second = torch.einsum("dlab,bf,bg->dlafg", q, features, features)
+        covariance = second - mean[..., :, None] * mean[..., None, :]  # (D, L, K, 2, 2)
+        hessian = (rows[..., None, None] * covariance).sum(2) \
+            + 1e-6 * torch.eye(2, device=codes.device)  # minus the Hessian
+        step = torch.linalg.solve(hessian, gradient[..., None]).squeeze(-1)
+        improved = torch.zeros_like(value, dtype=torch.bool)
+        for size in (1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125):
+            trial = theta + size * step
+            trial_value = log_likelihood(trial)
+            take = ~improved & (trial_value > value)
+            theta = torch.where(take[..., None], trial, theta)
+            value = torch.where(take, trial_value, value)
+            improved |= take
+        if not improved.any():
+            break
+    kept = (value - start).sum(1) > 2 * num_labels  # (D,)
+    return (theta @ features.T) * kept[:, None, None], kept
+
+
 def leave_one_out_scores(codes: torch.Tensor, labels: torch.Tensor,
                          neighbour_strengths: torch.Tensor, candidates: list, weights,
-                         scored: int = 2000, batch: int = 500) -> torch.Tensor:
+                         tilts=None, scored: int = 2000, batch: int = 500) -> torch.Tensor:
     """sum over the first `scored` codes of log q_i(t_i | t_{i-1}, y), where
 
-        q_i(b | a, y) proportional to p_i(b | a) exp(lambda e_i(y, b)),
+        q_i(b | a, y) proportional to p_i(b | a) exp(tau_i(y, b) + lambda e_i(y, b)),
 
-    p_i(b | a) the smoothed transitions (`neighbour_strengths`), e a candidate label effect
-    and lambda one of `weights` (an arithmetic grid from 0), every count with the scored
-    example's own removed (leave-one-out; the marginals p_i, used only as smoothing
-    priors, keep it). Returns (candidates, weights, D)."""
+    p_i(b | a) the smoothed transitions (`neighbour_strengths`), tau the fixed `tilts`
+    (D, L, K) (label_tilts; None: 0), e a candidate label effect and lambda one of `weights`
+    (an arithmetic grid from 0), every count with the scored example's own removed
+    (leave-one-out; the marginals p_i, used only as smoothing priors, and the tilts keep
+    it). Returns (candidates, weights, D)."""
     units, bins = codes.shape[1], candidates[0][2].shape[-1]
     unit = torch.arange(units, device=codes.device)
     transitions = transition_counts(codes, bins)  # (D, K, K)
@@ -146,6 +220,9 @@ def leave_one_out_scores(codes: torch.Tensor, labels: torch.Tensor,
         pair[:, 0] = 0.0  # unit 0: no predecessor, its marginal (strength inf)
         base = (pair + neighbour_s * prior) / (pair.sum(2, keepdim=True) + neighbour_s)
         base = torch.where(torch.isinf(neighbour_s), prior, base)  # p_i(b | a), (B, D, K)
+        if tilts is not None:  # p_i(b | a) e^tau / sum_b' p_i(b' | a) e^tau
+            base = base * torch.exp(tilts.permute(1, 0, 2)[y])
+            base = base / base.sum(2, keepdim=True)
         at_code = torch.log(base.gather(2, t[:, :, None]).squeeze(2))  # (B, D)
         own_count = label_counts.permute(1, 0, 2)[y].gather(2, t[:, :, None])  # n_i(y, t_i)
         for k, (s, smoother, _) in enumerate(candidates):
@@ -167,28 +244,44 @@ def leave_one_out_scores(codes: torch.Tensor, labels: torch.Tensor,
 
 
 def label_effects(codes: torch.Tensor, labels: torch.Tensor, neighbour_strengths: torch.Tensor,
-                  num_labels: int, bins: int, weight_steps: int = LABEL_WEIGHT_STEPS) -> tuple:
-    """A per-unit label term E_i[y, b] = lambda_i e_i(y, b) to add to the logits of the
-    first-order chain p_i(b | t_{i-1}), all from the counts of codes (N, D) and labels (N,):
+                  num_labels: int, bins: int, tilts=None, scored: int = 2000,
+                  weight_steps: int = LABEL_WEIGHT_STEPS) -> tuple:
+    """A per-unit label term E_i[y, b] to add to the logits of the first-order chain
+    p_i(b | t_{i-1}), all from the counts of codes (N, D) and labels (N,):
 
         q_i(b | a, y) proportional to p_i(b | a) exp(E_i[y, b]),
+        E_i[y, b] = lambda_i e_i(y, b)  or  tau_i(y, b) + lambda_i e_i(y, b),
 
-    e_i one of label_effect_candidates (a smoothing strength, a bin-smoothing width). The
-    label's marginal effect on t_i also reaches it through t_{i-1}, so adding it in full
-    counts that part twice: lambda_i in {0, 1/steps, ..., 1} and the candidate are chosen
-    for every unit by the leave-one-out log-likelihood (leave_one_out_scores), which spends
+    e_i one of label_effect_candidates (a smoothing strength, a bin-smoothing width), tau the
+    `tilts` (label_tilts; None: not offered). The label's marginal effect on t_i also
+    reaches it through t_{i-1}, so adding it in full counts that part twice: lambda_i in
+    {0, 1/steps, ..., 1}, the candidate and whether to add tau are chosen for every unit by
+    the leave-one-out log-likelihood of `scored` codes (leave_one_out_scores), which spends
     no held-out data, so the validation split stays unbiased for what is chosen on it
-    later; lambda = 0 (no label effect) wins ties. Returns E (D, L, K) and lambda (D,)."""
+    later. The tilts are fitted with the scored codes in, so their score is charged their
+    in-sample gain (Akaike: 2L parameters over N codes, scored / N of it); ties go to no
+    tilt and lambda = 0. Returns E (D, L, K), lambda (D,) and the tilted units (D,) bool."""
     weights = [m / weight_steps for m in range(weight_steps + 1)]
     candidates = label_effect_candidates(codes, labels, num_labels, bins)
-    scores = leave_one_out_scores(codes, labels, neighbour_strengths, candidates, weights)
     units = codes.shape[1]
-    best = scores.reshape(-1, units).argmax(0)  # weight fastest; the first maximum, so that
-    best_candidate = best // len(weights)       # lambda = 0 wins ties
+    scores = leave_one_out_scores(codes, labels, neighbour_strengths, candidates, weights,
+                                  scored=scored).reshape(-1, units)  # (C * W, D)
+    options = len(scores)
+    if tilts is not None:
+        charge = 2 * num_labels * min(scored, len(codes)) / len(codes)
+        scores = torch.cat([scores, leave_one_out_scores(
+            codes, labels, neighbour_strengths, candidates, weights, tilts,
+            scored=scored).reshape(-1, units) - charge])  # (2 C W, D)
+    best = scores.argmax(0)  # weight fastest; the first maximum: no tilt, lambda = 0 on ties
+    tilted = best >= options
+    best = best % options
     best_weight = torch.tensor(weights, device=codes.device)[best % len(weights)]
     effects = torch.stack([effect for _, _, effect in candidates])  # (C, D, L, K)
-    effects = effects[best_candidate, torch.arange(units, device=codes.device)]  # (D, L, K)
-    return best_weight[:, None, None] * effects, best_weight
+    effects = effects[best // len(weights), torch.arange(units, device=codes.device)]
+    effects = best_weight[:, None, None] * effects  # (D, L, K)
+    if tilts is not None:
+        effects = effects + tilts * tilted[:, None, None]
+    return effects, best_weight, tilted
 
 
 @dataclass
@@ -200,9 +293,10 @@ class CountModel:
 
     each factor a normalised distribution over t_i, so both are proper densities."""
     log_transitions: torch.Tensor  # (D, K, K): log p_i(b | a); unit 0: every row its marginal
-    effects: torch.Tensor          # (D, L, K): E_i[y, b]
+    effects: torch.Tensor          # (D, L, K): E_i[y, b], tilt and counted effect together
     strengths: torch.Tensor        # (D,): s_i of the transitions (inf: independent of t_{i-1})
-    label_weights: torch.Tensor    # (D,): lambda_i of the effects (0: label-free)
+    label_weights: torch.Tensor    # (D,): lambda_i of the counted effects (0: none)
+    tilted: torch.Tensor           # (D,) bool: the units that keep their label tilts
 
     def _log_rows(self, codes: torch.Tensor) -> torch.Tensor:
         previous = torch.cat([torch.zeros_like(codes[:, :1]), codes[:, :-1]], dim=1)
@@ -235,14 +329,19 @@ class CountModel:
 def fit_count_model(codes: torch.Tensor, labels: torch.Tensor, validation_codes: torch.Tensor,
                     num_labels: int, bins: int) -> CountModel:
     """The CountModel of codes (N, D) and labels (N,): each unit's transition smoothing s_i
-    on validation_codes (best_strengths), its label effect by leave-one-out on the training
-    codes (label_effects)."""
+    on validation_codes (best_strengths); its label effect, lambda e or tau + lambda e with
+    the parametric tilt tau fitted by maximum likelihood (label_tilts), by leave-one-out on
+    the training codes (label_effects)."""
     strengths = best_strengths(codes, validation_codes, bins)
     transitions = smoothed_transitions(transition_counts(codes, bins),
                                        unit_marginals(codes, bins), strengths)
+    units = codes.shape[1]
     if num_labels > 1:
-        effects, weights = label_effects(codes, labels, strengths, num_labels, bins)
+        tilts, _ = label_tilts(codes, labels, torch.log(transitions), num_labels)
+        effects, weights, tilted = label_effects(codes, labels, strengths, num_labels, bins,
+                                                 tilts)
     else:
-        effects = torch.zeros(codes.shape[1], num_labels, bins, device=codes.device)
-        weights = torch.zeros(codes.shape[1], device=codes.device)
-    return CountModel(torch.log(transitions), effects, strengths, weights)
+        effects = torch.zeros(units, num_labels, bins, device=codes.device)
+        weights = torch.zeros(units, device=codes.device)
+        tilted = torch.zeros(units, dtype=torch.bool, device=codes.device)
+    return CountModel(torch.log(transitions), effects, strengths, weights, tilted)

@@ -222,10 +222,13 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     pooled_codes, pooled_labels = ((tensor(train_codes[every[n_val:]]),
                                     tensor(train_labels[every[n_val:]]))
                                    if config.count_all_train else (fit_codes, fit_labels))
+    fitted_at = time.time()
     counted = (counts.fit_count_model(pooled_codes, pooled_labels, val_codes, num_labels, bins)
                if config.count_model else None)
+    counted_at = time.time()
     linear_probe = (probe.fit_probe(pooled_codes, pooled_labels, val_codes, val_labels,
                                     num_labels, bins) if config.probe else None)
+    log(f"count model {counted_at - fitted_at:.1f} s, probe {time.time() - counted_at:.1f} s")
     log_prior = entropy.label_log_prior_nats(train_labels, num_labels)
     val_label_array = train_labels[order[:n_val]]  # val_labels, as numpy
     val, test = (_log_likelihoods(marginal, conditional, counted, linear_probe, split_codes,
@@ -275,6 +278,7 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     if counted is not None:
         result["count_neighbour_units"] = int(torch.isfinite(counted.strengths).sum())
         result["count_label_units"] = int((counted.label_weights > 0).sum())
+        result["count_tilted_units"] = int(counted.tilted.sum())
     result.update({"H_Y_bits": h_y, "H_Y_bits_se": h_y_se,
                    "H_T_plugin_bits": entropy.plugin_entropy_bits(test_codes),
                    "plugin_ceiling_bits": math.log2(len(test_codes)),

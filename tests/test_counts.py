@@ -66,7 +66,8 @@ def test_count_model_is_the_smoothed_chain_with_label_effects():
     assert (model.label_weights > 0).any()  # and the label's
     transitions = counts.smoothed_transitions(counts.transition_counts(c, 5),
                                               counts.unit_marginals(c, 5), model.strengths)
-    effects, _ = counts.label_effects(c, y, model.strengths, 3, 5)
+    effects = model.effects  # tilts plus counted effects (fit_count_model)
+    assert model.tilted.any()
     chain, every_label = np.zeros(len(test)), np.zeros((len(test), 3))
     for i in range(6):
         rows = torch.log(transitions[i, test[:, i - 1] if i else np.zeros_like(test[:, 0])])
@@ -102,8 +103,9 @@ def test_leave_one_out_scores_match_refitting_without_each_example():
     candidates = counts.label_effect_candidates(c, y, 3, 6, strengths=(1.0, 8.0),
                                                 widths=(0.0, 1.5))
     weights = [0.0, 0.5, 1.0]
-    scores = counts.leave_one_out_scores(c, y, strengths, candidates, weights, scored=10,
-                                         batch=3)
+    tilts = torch.randn(4, 3, 6, generator=torch.Generator().manual_seed(0))  # kept fixed
+    scores = counts.leave_one_out_scores(c, y, strengths, candidates, weights, tilts,
+                                         scored=10, batch=3)
     marginals = counts.unit_marginals(c, 6)  # kept, as smoothing priors
     expected = torch.zeros_like(scores)
     for j in range(10):
@@ -117,6 +119,57 @@ def test_leave_one_out_scores_match_refitting_without_each_example():
             for m, weight in enumerate(weights):
                 for i in range(4):
                     row = base[i, codes[j, i - 1] if i else 0]
-                    log_q = torch.log_softmax(torch.log(row) + weight * effect[i, labels[j]], 0)
+                    log_q = torch.log_softmax(torch.log(row) + tilts[i, labels[j]]
+                                              + weight * effect[i, labels[j]], 0)
                     expected[k, m, i] += log_q[codes[j, i]]
     assert torch.allclose(scores, expected, atol=1e-4)
+
+
+def _tilted_log_likelihood(codes, labels, log_transitions, tilts):
+    """sum over examples and units of log softmax_b(log p_i(b | t_{i-1}) + tau_i(y, b)) at
+    t_i, by a loop over units: (D,)."""
+    total = torch.zeros(codes.shape[1])
+    for i in range(codes.shape[1]):
+        previous = codes[:, i - 1] if i else torch.zeros_like(codes[:, 0])
+        log_q = torch.log_softmax(log_transitions[i, previous] + tilts[i, labels], dim=1)
+        total[i] = log_q[torch.arange(len(codes)), codes[:, i]].sum()
+    return total
+
+
+def test_label_tilts_maximise_the_likelihood_and_are_kept_only_where_labels_matter():
+    """On a chain whose label shifts every unit's level, the fitted tilts beat no tilts and
+    every small change of theta along the features (a local maximum of a concave function:
+    the maximum), and most units keep them; with labels that carry nothing, (almost) none
+    does."""
+    rng = np.random.default_rng(7)
+    features = counts.tilt_features(8)  # (K, 2)
+    for separation, kept_at_least, kept_at_most in ((1.5, 4, 5), (0.0, 0, 1)):
+        source = sources.smooth_chain(5, 8, 3, rng, separation)
+        codes, labels = (_codes(a) for a in source.sample(3000, rng))
+        strengths = counts.best_strengths(codes, _codes(source.sample(500, rng)[0]), 8)
+        log_transitions = torch.log(counts.smoothed_transitions(
+            counts.transition_counts(codes, 8), counts.unit_marginals(codes, 8), strengths))
+        tilts, kept = counts.label_tilts(codes, labels, log_transitions, 3)
+        assert kept_at_least <= int(kept.sum()) <= kept_at_most
+        if separation == 0.0:
+            continue
+        best = _tilted_log_likelihood(codes, labels, log_transitions, tilts)
+        assert (best[kept] > _tilted_log_likelihood(codes, labels, log_transitions,
+                                                    torch.zeros_like(tilts))[kept] + 6).all()
+        for direction in torch.eye(2):
+            for sign in (-1.0, 1.0):
+                nudged = tilts + sign * 0.05 * (features @ direction)  # every label's theta
+                assert (_tilted_log_likelihood(codes, labels, log_transitions, nudged)
+                        < best + 1e-3)[kept].all()
+
+
+def test_each_unit_takes_the_tilt_only_where_the_label_shifts_its_level():
+    """A label that shifts levels (smooth chain): most units take the tilt; a label that
+    reweights bins arbitrarily (label mixture, where the counted effects are exact): none."""
+    rng = np.random.default_rng(8)
+    for source, tilted_at_least, tilted_at_most in (
+            (sources.smooth_chain(8, 6, 3, rng, 1.5), 4, 8),
+            (sources.label_mixture(8, 6, 3, rng), 0, 0)):
+        codes, labels = (_codes(a) for a in source.sample(3000, rng))
+        model = counts.fit_count_model(codes, labels, _codes(source.sample(500, rng)[0]), 3, 6)
+        assert tilted_at_least <= int(model.tilted.sum()) <= tilted_at_most
