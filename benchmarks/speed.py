@@ -8,8 +8,8 @@ A job fits two models (q(t), q(t|y)) for up to max_epochs epochs over the traini
 builds the count-based densities (infoplane/counts.py: per-unit smoothing on the
 validation codes, label tilts, label effects by leave-one-out) and the linear probe
 (infoplane/probe.py; not timed here: its L-BFGS runs as long as the labels teach it
-something, which random codes do not; a job's log line gives its time), then evaluates q(t) once and q(t|y)
-once per label on the test codes.
+something, which random codes do not; a job's log line gives its time), then evaluates
+q(t) once and q(t|y) once per label on the test codes.
 """
 import argparse
 import sys

@@ -192,16 +192,17 @@ def label_tilts(codes: torch.Tensor, labels: torch.Tensor, log_transitions: torc
 
 def leave_one_out_scores(codes: torch.Tensor, labels: torch.Tensor,
                          neighbour_strengths: torch.Tensor, candidates: list, weights,
-                         tilts=None, scored: int = 2000, batch: int = 500) -> torch.Tensor:
+                         tilt_options=(None,), scored: int = 2000,
+                         batch: int = 500) -> torch.Tensor:
     """sum over the first `scored` codes of log q_i(t_i | t_{i-1}, y), where
 
         q_i(b | a, y) proportional to p_i(b | a) exp(tau_i(y, b) + lambda e_i(y, b)),
 
-    p_i(b | a) the smoothed transitions (`neighbour_strengths`), tau the fixed `tilts`
-    (D, L, K) (label_tilts; None: 0), e a candidate label effect and lambda one of `weights`
-    (an arithmetic grid from 0), every count with the scored example's own removed
-    (leave-one-out; the marginals p_i, used only as smoothing priors, and the tilts keep
-    it). Returns (candidates, weights, D)."""
+    p_i(b | a) the smoothed transitions (`neighbour_strengths`), tau each of the fixed
+    `tilt_options` (D, L, K) (label_tilts; None: 0), e a candidate label effect and lambda
+    one of `weights` (an arithmetic grid from 0), every count with the scored example's own
+    removed (leave-one-out; the marginals p_i, used only as smoothing priors, and the tilts
+    keep it). Returns (tilt options, candidates, weights, D)."""
     units, bins = codes.shape[1], candidates[0][2].shape[-1]
     unit = torch.arange(units, device=codes.device)
     transitions = transition_counts(codes, bins)  # (D, K, K)
@@ -209,7 +210,8 @@ def leave_one_out_scores(codes: torch.Tensor, labels: torch.Tensor,
     label_counts = _label_counts(codes, labels, candidates[0][2].shape[1], bins)  # (D, L, K)
     neighbour_s = neighbour_strengths[None, :, None]  # (1, D, 1)
     by_label = [effect.permute(1, 0, 2) for _, _, effect in candidates]  # (L, D, K)
-    scores = torch.zeros(len(candidates), len(weights), units, device=codes.device)
+    scores = torch.zeros(len(tilt_options), len(candidates), len(weights), units,
+                         device=codes.device)
     for start in range(0, min(scored, len(codes)), batch):
         t = codes[start:min(start + batch, scored)]  # (B, D)
         y = labels[start:min(start + batch, scored)]
@@ -220,10 +222,11 @@ def leave_one_out_scores(codes: torch.Tensor, labels: torch.Tensor,
         pair[:, 0] = 0.0  # unit 0: no predecessor, its marginal (strength inf)
         base = (pair + neighbour_s * prior) / (pair.sum(2, keepdim=True) + neighbour_s)
         base = torch.where(torch.isinf(neighbour_s), prior, base)  # p_i(b | a), (B, D, K)
-        if tilts is not None:  # p_i(b | a) e^tau / sum_b' p_i(b' | a) e^tau
-            base = base * torch.exp(tilts.permute(1, 0, 2)[y])
-            base = base / base.sum(2, keepdim=True)
-        at_code = torch.log(base.gather(2, t[:, :, None]).squeeze(2))  # (B, D)
+        bases = []  # p_i(b | a) e^tau / sum_b' p_i(b' | a) e^tau for each tau
+        for tilts in tilt_options:
+            tilted = base if tilts is None else base * torch.exp(tilts.permute(1, 0, 2)[y])
+            tilted = tilted / tilted.sum(2, keepdim=True)
+            bases.append((tilted, torch.log(tilted.gather(2, t[:, :, None]).squeeze(2))))
         own_count = label_counts.permute(1, 0, 2)[y].gather(2, t[:, :, None])  # n_i(y, t_i)
         for k, (s, smoother, _) in enumerate(candidates):
             # without this example e changes by a constant over b (which cancels in q_i)
@@ -233,12 +236,15 @@ def leave_one_out_scores(codes: torch.Tensor, labels: torch.Tensor,
             effect = by_label[k][y] + change * smoother[t]  # (B, D, K)
             effect_at_code = effect.gather(2, t[:, :, None]).squeeze(2)
             # log q_i(t_i) = log p(t_i | a) + lambda e(t_i) - log sum_b p(b | a) e^{lambda e(b)}
-            scores[k, 0] += at_code.sum(0)
             step = torch.exp(weights[1] * effect)
             power = step
+            for option, (tilted, at_code) in enumerate(bases):
+                scores[option, k, 0] += at_code.sum(0)
             for m in range(1, len(weights)):  # power = exp(weights[m] e): no more exps
-                normaliser = torch.log((base * power).sum(2))
-                scores[k, m] += (at_code + weights[m] * effect_at_code - normaliser).sum(0)
+                for option, (tilted, at_code) in enumerate(bases):
+                    normaliser = torch.log((tilted * power).sum(2))
+                    scores[option, k, m] += (at_code + weights[m] * effect_at_code
+                                             - normaliser).sum(0)
                 power = power * step
     return scores
 
@@ -264,14 +270,12 @@ def label_effects(codes: torch.Tensor, labels: torch.Tensor, neighbour_strengths
     weights = [m / weight_steps for m in range(weight_steps + 1)]
     candidates = label_effect_candidates(codes, labels, num_labels, bins)
     units = codes.shape[1]
+    tilt_options = (None,) if tilts is None else (None, tilts)
     scores = leave_one_out_scores(codes, labels, neighbour_strengths, candidates, weights,
-                                  scored=scored).reshape(-1, units)  # (C * W, D)
-    options = len(scores)
-    if tilts is not None:
-        charge = 2 * num_labels * min(scored, len(codes)) / len(codes)
-        scores = torch.cat([scores, leave_one_out_scores(
-            codes, labels, neighbour_strengths, candidates, weights, tilts,
-            scored=scored).reshape(-1, units) - charge])  # (2 C W, D)
+                                  tilt_options, scored=scored)  # (T, C, W, D)
+    scores[1:] -= 2 * num_labels * min(scored, len(codes)) / len(codes)  # the tilts' charge
+    options = len(candidates) * len(weights)
+    scores = scores.reshape(-1, units)  # (T C W, D)
     best = scores.argmax(0)  # weight fastest; the first maximum: no tilt, lambda = 0 on ties
     tilted = best >= options
     best = best % options

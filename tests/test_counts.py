@@ -104,8 +104,8 @@ def test_leave_one_out_scores_match_refitting_without_each_example():
                                                 widths=(0.0, 1.5))
     weights = [0.0, 0.5, 1.0]
     tilts = torch.randn(4, 3, 6, generator=torch.Generator().manual_seed(0))  # kept fixed
-    scores = counts.leave_one_out_scores(c, y, strengths, candidates, weights, tilts,
-                                         scored=10, batch=3)
+    scores = counts.leave_one_out_scores(c, y, strengths, candidates, weights,
+                                         (None, tilts), scored=10, batch=3)
     marginals = counts.unit_marginals(c, 6)  # kept, as smoothing priors
     expected = torch.zeros_like(scores)
     for j in range(10):
@@ -119,9 +119,10 @@ def test_leave_one_out_scores_match_refitting_without_each_example():
             for m, weight in enumerate(weights):
                 for i in range(4):
                     row = base[i, codes[j, i - 1] if i else 0]
-                    log_q = torch.log_softmax(torch.log(row) + tilts[i, labels[j]]
-                                              + weight * effect[i, labels[j]], 0)
-                    expected[k, m, i] += log_q[codes[j, i]]
+                    for option, tau in enumerate((torch.zeros_like(tilts), tilts)):
+                        log_q = torch.log_softmax(torch.log(row) + tau[i, labels[j]]
+                                                  + weight * effect[i, labels[j]], 0)
+                        expected[option, k, m, i] += log_q[codes[j, i]]
     assert torch.allclose(scores, expected, atol=1e-4)
 
 
