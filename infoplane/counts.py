@@ -139,14 +139,17 @@ def tilt_features(bins: int, device=None) -> torch.Tensor:
 
 
 def label_tilts(codes: torch.Tensor, labels: torch.Tensor, log_transitions: torch.Tensor,
-                num_labels: int, effects=None, iterations: int = 30) -> tuple:
+                num_labels: int, effects=None, ridge: float = 1.0,
+                iterations: int = 30) -> tuple:
     """A parametric label effect on the chain: for every unit i and label y,
 
         q_i(b | a, y) proportional to p_i(b | a) exp(E_i[y, b] + theta_{i,y} . f(b))
 
     (f: tilt_features), theta by maximum likelihood of the codes (N, D) given their labels
-    (N,) and predecessors, with p_i = exp(log_transitions) (D, K, K) and the label effects
-    E = `effects` (D, L, K) (None: 0) fixed: concave in theta, solved
+    (N,) and predecessors, less ridge/2 |theta|^2 (which keeps theta finite where a label
+    never leaves one end of a unit's range, as a saturated unit does), with
+    p_i = exp(log_transitions) (D, K, K) and the label effects E = `effects` (D, L, K)
+    (None: 0) fixed: concave in theta, solved
     by Newton with a step-halving line search, from the counts n_i(y, a, b) alone. A unit
     keeps its tilts only if they raise its log-likelihood by more than their number, 2L
     (Akaike), so that labels that carry nothing leave (almost) every unit untilted.
@@ -162,7 +165,8 @@ def label_tilts(codes: torch.Tensor, labels: torch.Tensor, log_transitions: torc
 
     def log_likelihood(theta):  # (D, L, 2) -> (D, L), up to a constant in theta
         normalisers = torch.logsumexp(base + (theta @ features.T)[:, :, None, :], dim=3)
-        return (statistic * theta).sum(2) - (rows * normalisers).sum(2)
+        return ((statistic * theta).sum(2) - (rows * normalisers).sum(2)
+                - 0.5 * ridge * (theta ** 2).sum(2))
 
     theta = torch.zeros(*n.shape[:2], 2, device=codes.device)
     value = log_likelihood(theta)
@@ -170,11 +174,11 @@ def label_tilts(codes: torch.Tensor, labels: torch.Tensor, log_transitions: torc
     for _ in range(iterations):
         q = torch.softmax(base + (theta @ features.T)[:, :, None, :], dim=3)  # (D, L, K, K)
         mean = q @ features  # (D, L, K, 2): E[f] in each row a
-        gradient = statistic - (rows[..., None] * mean).sum(2)  # (D, L, 2)
+        gradient = statistic - (rows[..., None] * mean).sum(2) - ridge * theta  # (D, L, 2)
         second = torch.einsum("dlab,bf,bg->dlafg", q, features, features)
         covariance = second - mean[..., :, None] * mean[..., None, :]  # (D, L, K, 2, 2)
         hessian = (rows[..., None, None] * covariance).sum(2) \
-            + 1e-6 * torch.eye(2, device=codes.device)  # minus the Hessian
+            + (ridge + 1e-6) * torch.eye(2, device=codes.device)  # minus the Hessian
         step = torch.linalg.solve(hessian, gradient[..., None]).squeeze(-1)
         improved = torch.zeros_like(value, dtype=torch.bool)
         for size in (1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125):
@@ -318,7 +322,8 @@ class CountModel:
     def log_prob_every_label_nats(self, codes: torch.Tensor, batch_size: int = 256):
         """log c(t | y) for every example and label: (N, D) -> (N, L) float64 numpy, as
         sum_i [log p_i(t_i | t_{i-1}) + E_i[y, t_i] - log sum_b p_i(b | t_{i-1}) e^{E_i[y, b]}]."""
-        ratios = torch.exp(self.effects)  # (D, L, K)
+        top = self.effects.amax(2)  # (D, L): e^{E - top} <= 1 cannot overflow
+        ratios = torch.exp(self.effects - top[:, :, None])  # (D, L, K)
         unit = torch.arange(self.effects.shape[0], device=codes.device)
         parts = []
         for part in codes.split(batch_size):
@@ -326,7 +331,7 @@ class CountModel:
             normalisers = torch.einsum("bdk,dlk->bdl", torch.exp(log_rows), ratios)
             at_code = log_rows.gather(2, part[:, :, None])  # (B, D, 1)
             effect_at_code = self.effects[unit, :, part]  # (B, D, L)
-            parts.append((at_code + effect_at_code - torch.log(normalisers)).sum(1))
+            parts.append((at_code + effect_at_code - torch.log(normalisers) - top).sum(1))
         return torch.cat(parts).double().cpu().numpy()
 
 

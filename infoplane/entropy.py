@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 LN2 = math.log(2.0)
+LOG_SCORE_FLOOR_NATS = -1e5  # stands for log 0 in classifier scores (posterior_exponents)
 
 
 def nats_to_bits(nats):
@@ -66,7 +67,7 @@ def bayes_information_bits(log_likelihood_nats: np.ndarray, labels: np.ndarray,
 
 
 def posterior_exponents(log_likelihoods_nats: list, labels: np.ndarray,
-                        log_prior_nats: np.ndarray, largest: float = 10.0,
+                        log_prior_nats: np.ndarray, largest: float = 2.0,
                         iterations: int = 100, tolerance: float = 1e-12) -> tuple:
     """Exponents (b_1, ..., b_C) in [0, largest] that maximise the held-out mean of
     log q(y|t), q(y|t) ~ p(y) prod_k f_k(y, t)^b_k, from (N, L) log-scores log f_k of C
@@ -74,7 +75,12 @@ def posterior_exponents(log_likelihoods_nats: list, labels: np.ndarray,
     adding the evidence the others lack; a single b calibrates an over- or under-confident
     classifier (b = 0: the prior alone). The mean is concave in b (a multinomial logit in
     the features log f_k(y, t)): projected Newton from b = 0, with backtracking, so that an
-    expert that carries nothing (equal scores for every label) keeps b = 0."""
+    expert that carries nothing (equal scores for every label) keeps b = 0. The cap
+    `largest` guards against a held-out set that is easier than the test set (with few
+    errors on it, sharpening a posterior always looks better); a score of -inf (a label
+    that a classifier rules out) is floored at LOG_SCORE_FLOOR_NATS, so that it costs
+    much, but not NaN."""
+    log_likelihoods_nats = [np.maximum(x, LOG_SCORE_FLOOR_NATS) for x in log_likelihoods_nats]
     rows = np.arange(len(labels))
     scores = np.stack(log_likelihoods_nats, axis=2)  # (N, L, C)
     scores = scores - scores.mean(axis=1, keepdims=True)  # label-free parts cancel anyway

@@ -77,7 +77,7 @@ class EstimatorConfig:
 PRESETS = {
     # CPU demo: the 18 jobs of the seed configuration in minutes on two cores.
     "quick": EstimatorConfig(channels=16, kernel_size=4, max_epochs=40, unit_epoch_budget=1024,
-                             patience=3, batch_size=64, lr=1e-2, train_subset=10000,
+                             patience=3, batch_size=64, lr=1e-2, train_subset=8000,
                              test_subset=2000, label_lr_scale=0.3),
     # GPU: the whole training and test sets, a wider and deeper model.
     "full": EstimatorConfig(channels=64, stacks=2, max_epochs=60, patience=5, batch_size=128),
@@ -252,8 +252,9 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     experts = [k for k in BAYES_EXPERTS if k in val]
     exponents = entropy.posterior_exponents([val[k] for k in experts], val_label_array,
                                             log_prior)
-    bayes = entropy.bayes_information_bits(sum(b * test[k] for b, k in zip(exponents, experts)),
-                                           test_labels, log_prior)
+    bayes = entropy.bayes_information_bits(
+        sum(b * np.maximum(test[k], entropy.LOG_SCORE_FLOOR_NATS)
+            for b, k in zip(exponents, experts)), test_labels, log_prior)
     h_y, h_y_se = entropy.mean_and_standard_error(entropy.nats_to_bits(-log_prior[test_labels]))
 
     result = {"units": units, "bins": bins, "num_labels": num_labels,

@@ -139,8 +139,8 @@ def _tilted_log_likelihood(codes, labels, log_transitions, tilts):
 
 def test_label_tilts_maximise_the_likelihood_and_are_kept_only_where_labels_matter():
     """On a chain whose label shifts every unit's level, the fitted tilts beat no tilts and
-    every small change of theta along the features (a local maximum of a concave function:
-    the maximum), and most units keep them; with labels that carry nothing, (almost) none
+    every small change of theta along the features (without the ridge: a local maximum of
+    a concave function, the maximum likelihood), and most units keep them; with labels that carry nothing, (almost) none
     does."""
     rng = np.random.default_rng(7)
     features = counts.tilt_features(8)  # (K, 2)
@@ -150,7 +150,7 @@ def test_label_tilts_maximise_the_likelihood_and_are_kept_only_where_labels_matt
         strengths = counts.best_strengths(codes, _codes(source.sample(500, rng)[0]), 8)
         log_transitions = torch.log(counts.smoothed_transitions(
             counts.transition_counts(codes, 8), counts.unit_marginals(codes, 8), strengths))
-        tilts, kept = counts.label_tilts(codes, labels, log_transitions, 3)
+        tilts, kept = counts.label_tilts(codes, labels, log_transitions, 3, ridge=0.0)
         assert kept_at_least <= int(kept.sum()) <= kept_at_most
         if separation == 0.0:
             continue
@@ -174,3 +174,20 @@ def test_each_unit_takes_the_tilt_only_where_the_label_shifts_its_level():
         codes, labels = (_codes(a) for a in source.sample(3000, rng))
         model = counts.fit_count_model(codes, labels, _codes(source.sample(500, rng)[0]), 3, 6)
         assert tilted_at_least <= int(model.tilted.sum()) <= tilted_at_most
+
+
+def test_tilts_stay_finite_where_a_label_never_leaves_one_bin():
+    """A unit that sits in its top bin for every example of one label (a saturated unit):
+    its maximum-likelihood tilt is infinite; the ridge keeps it finite, and the count model
+    still gives every code a finite log-likelihood under every label."""
+    rng = np.random.default_rng(9)
+    codes = rng.integers(0, 6, size=(2000, 4))
+    labels = rng.integers(0, 3, size=2000)
+    codes[labels == 2, 1] = 5
+    c, y = _codes(codes), _codes(labels)
+    model = counts.fit_count_model(c, y, _codes(rng.integers(0, 6, size=(300, 4))), 3, 6)
+    tilts, kept = counts.label_tilts(c, y, model.log_transitions, 3)
+    assert kept[1] and torch.isfinite(tilts).all() and tilts.abs().max() < 10  # 21 without
+    model.effects = tilts  # the tilts alone, as a unit may choose
+    every = model.log_prob_every_label_nats(_codes(rng.integers(0, 6, size=(500, 4))))
+    assert np.isfinite(every).all()

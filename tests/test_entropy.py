@@ -77,7 +77,8 @@ def test_posterior_exponents_combine_two_classifiers_that_each_see_half_the_evid
     log_prior = np.log(np.full(4, 0.25))
     posterior = np.exp(entropy.log_posterior_nats(ll_a + ll_b, log_prior))
     labels = (rng.random((6000, 1)) > posterior.cumsum(axis=1)).sum(axis=1)
-    b_a, b_b = entropy.posterior_exponents([2.0 * ll_a, 0.5 * ll_b], labels, log_prior)
+    b_a, b_b = entropy.posterior_exponents([2.0 * ll_a, 0.5 * ll_b], labels, log_prior,
+                                           largest=3.0)
     assert abs(b_a - 0.5) < 0.05 and abs(b_b - 2.0) < 0.2
     both = entropy.bayes_information_bits(b_a * 2.0 * ll_a + b_b * 0.5 * ll_b, labels,
                                           log_prior).mean()
@@ -141,3 +142,6 @@ def test_posterior_exponents_keep_a_misleading_classifier_at_zero():
     assert abs(b_true - 1.0) < 0.1 and b_wrong == 0.0
     assert entropy.posterior_exponents([100.0 * true_ll], labels, log_prior,
                                        largest=0.005) == (0.005,)
+    ruled_out = np.where(np.arange(4) == (labels[:, None] + 1) % 4, -np.inf, true_ll)
+    b_true, b_ruled = entropy.posterior_exponents([true_ll, ruled_out], labels, log_prior)
+    assert np.isfinite([b_true, b_ruled]).all()  # -inf scores: floored, not NaN

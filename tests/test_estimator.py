@@ -89,6 +89,22 @@ def test_plugin_estimate_and_bookkeeping(case):
     for fitted in (r["fit_marginal"], r["fit_conditional"]):
         assert 0 <= fitted["best_epoch"] <= fitted["epochs"] <= CONFIG.max_epochs
         assert fitted["train_nll_bits"] > 0 and fitted["val_nll_bits"] > 0
+    assert set(r["bayes_exponents"]) == {"q_t_given_y", "c_t_given_y", "probe"}
+    assert all(0.0 <= b <= 2.0 for b in r["bayes_exponents"].values())
+    assert r["I_TY_probe_bits"] <= r["H_Y_bits"] + 1e-9
+
+
+def test_the_networks_alone_still_give_every_estimate():
+    """count_model=0, probe=0: q* and q' mix the networks only, the posterior is q_c's."""
+    rng = np.random.default_rng(1)
+    source = sources.smooth_chain(4, 3, 2, rng, separation=1.0)
+    train, test = source.sample(500, rng), source.sample(200, rng)
+    config = EstimatorConfig(channels=8, max_epochs=2, count_model=False, probe=False)
+    r = estimate_information(*train, *test, bins=3, num_labels=2, config=config, seed=5,
+                             log=lambda line: None)
+    assert list(r["bayes_exponents"]) == ["q_t_given_y"] and "I_TY_probe_bits" not in r
+    assert set(r["marginal_weights"]) == {"q_t", "q_mix"}
+    assert np.isfinite([r["H_T_bits"], r["H_T_given_Y_bits"], r["I_TY_bayes_bits"]]).all()
 
 
 def test_same_seed_same_estimate():
