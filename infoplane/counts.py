@@ -139,18 +139,16 @@ def tilt_features(bins: int, device=None) -> torch.Tensor:
 
 
 def label_tilts(codes: torch.Tensor, labels: torch.Tensor, log_transitions: torch.Tensor,
-                num_labels: int, effects=None, ridge: float = 1.0,
-                iterations: int = 30) -> tuple:
+                num_labels: int, ridge: float = 1.0, iterations: int = 30) -> tuple:
     """A parametric label effect on the chain: for every unit i and label y,
 
-        q_i(b | a, y) proportional to p_i(b | a) exp(E_i[y, b] + theta_{i,y} . f(b))
+        q_i(b | a, y) proportional to p_i(b | a) exp(theta_{i,y} . f(b))   (tilt_features),
 
-    (f: tilt_features), theta by maximum likelihood of the codes (N, D) given their labels
-    (N,) and predecessors, less ridge/2 |theta|^2 (which keeps theta finite where a label
-    never leaves one end of a unit's range, as a saturated unit does), with
-    p_i = exp(log_transitions) (D, K, K) and the label effects E = `effects` (D, L, K)
-    (None: 0) fixed: concave in theta, solved
-    by Newton with a step-halving line search, from the counts n_i(y, a, b) alone. A unit
+    theta by maximum likelihood of the codes (N, D) given their labels (N,) and
+    predecessors, less ridge/2 |theta|^2 (which keeps theta finite where a label never
+    leaves one end of a unit's range, as a saturated unit does), with p_i =
+    exp(log_transitions) (D, K, K) fixed: concave in theta, solved by Newton with a
+    step-halving line search, from the counts n_i(y, a, b) alone. A unit
     keeps its tilts only if they raise its log-likelihood by more than their number, 2L
     (Akaike), so that labels that carry nothing leave (almost) every unit untilted.
     Returns the tilts theta_{i,y} . f(b) (D, L, K) and which units keep them (D,) bool."""
@@ -160,8 +158,6 @@ def label_tilts(codes: torch.Tensor, labels: torch.Tensor, log_transitions: torc
     rows = n.sum(3)  # (D, L, K): n_i(y, a)
     statistic = n.sum(2) @ features  # (D, L, 2): sum over codes of f(t_i)
     base = log_transitions[:, None]  # (D, 1, K, K)
-    if effects is not None:
-        base = base + effects[:, :, None, :]  # (D, L, K, K), rows normalised below
 
     def log_likelihood(theta):  # (D, L, 2) -> (D, L), up to a constant in theta
         normalisers = torch.logsumexp(base + (theta @ features.T)[:, :, None, :], dim=3)

@@ -140,8 +140,8 @@ def _tilted_log_likelihood(codes, labels, log_transitions, tilts):
 def test_label_tilts_maximise_the_likelihood_and_are_kept_only_where_labels_matter():
     """On a chain whose label shifts every unit's level, the fitted tilts beat no tilts and
     every small change of theta along the features (without the ridge: a local maximum of
-    a concave function, the maximum likelihood), and most units keep them; with labels that carry nothing, (almost) none
-    does."""
+    a concave function, the maximum likelihood), and most units keep them; with labels
+    that carry nothing, (almost) none does."""
     rng = np.random.default_rng(7)
     features = counts.tilt_features(8)  # (K, 2)
     for separation, kept_at_least, kept_at_most in ((1.5, 4, 5), (0.0, 0, 1)):
