@@ -249,6 +249,46 @@ def leave_one_out_scores(codes: torch.Tensor, labels: torch.Tensor,
     return scores
 
 
+LABEL_TRANSITION_STRENGTHS = (1.0, 4.0, 16.0, 64.0, 256.0)
+
+
+def label_transition_scores(codes: torch.Tensor, labels: torch.Tensor,
+                            neighbour_strengths: torch.Tensor, num_labels: int, bins: int,
+                            strengths=LABEL_TRANSITION_STRENGTHS, scored: int = 2000,
+                            batch: int = 500) -> torch.Tensor:
+    """sum over the first `scored` codes of log p_i(t_i | t_{i-1}, y; s), the label's own
+    transitions smoothed toward the pooled ones,
+
+        p_i(b | a, y; s) = (n_i(y, a, b) + s p_i(b | a)) / (n_i(y, a) + s),
+
+    for every s of `strengths`, every count (and p_i(b | a)) with the scored example's own
+    removed (leave-one-out). A label that changes how a unit follows its predecessor (an
+    effect of y and t_{i-1} together) needs this; the per-bin effects and tilts cannot
+    express it. Returns (strengths, D)."""
+    units = codes.shape[1]
+    unit = torch.arange(units, device=codes.device)
+    transitions = transition_counts(codes, bins)  # (D, K, K)
+    marginals = unit_marginals(codes, bins)  # (D, K)
+    by_label = labelled_transition_counts(codes, labels, num_labels, bins)  # (D, L, K, K)
+    neighbour_s = neighbour_strengths[None, :, None]  # (1, D, 1)
+    scores = torch.zeros(len(strengths), units, device=codes.device)
+    for start in range(0, min(scored, len(codes)), batch):
+        t = codes[start:min(start + batch, scored)]  # (B, D)
+        y = labels[start:min(start + batch, scored)]
+        own = torch.nn.functional.one_hot(t, bins).to(marginals.dtype)  # (B, D, K)
+        previous = torch.cat([torch.zeros_like(t[:, :1]), t[:, :-1]], dim=1)
+        prior = marginals[None].expand_as(own)
+        pair = transitions[unit, previous] - own
+        pair[:, 0] = 0.0
+        base = (pair + neighbour_s * prior) / (pair.sum(2, keepdim=True) + neighbour_s)
+        base = torch.where(torch.isinf(neighbour_s), prior, base)  # p_i(b | a), (B, D, K)
+        own_pair = by_label[unit, y[:, None], previous] - own  # n_i(y, a, b) without it
+        for k, strength in enumerate(strengths):
+            p = (own_pair + strength * base) / (own_pair.sum(2, keepdim=True) + strength)
+            scores[k] += torch.log(p.gather(2, t[:, :, None]).squeeze(2)).sum(0)
+    return scores
+
+
 def label_effects(codes: torch.Tensor, labels: torch.Tensor, neighbour_strengths: torch.Tensor,
                   num_labels: int, bins: int, tilts=None, scored: int = 2000,
                   weight_steps: int = LABEL_WEIGHT_STEPS) -> tuple:
@@ -266,7 +306,10 @@ def label_effects(codes: torch.Tensor, labels: torch.Tensor, neighbour_strengths
     no held-out data, so the validation split stays unbiased for what is chosen on it
     later. The tilts are fitted with the scored codes in, so their score is charged their
     in-sample gain (Akaike: 2L parameters over N codes, scored / N of it); ties go to no
-    tilt and lambda = 0. Returns E (D, L, K), lambda (D,) and the tilted units (D,) bool."""
+    tilt and lambda = 0. A unit may instead take the label's own transitions
+    (label_transition_scores), where they score best. Returns E (D, L, K), lambda (D,), the
+    tilted units (D,) bool and the label transitions' strengths (D,) (inf: not used; E is
+    then 0 for the unit)."""
     weights = [m / weight_steps for m in range(weight_steps + 1)]
     candidates = label_effect_candidates(codes, labels, num_labels, bins)
     units = codes.shape[1]
@@ -275,8 +318,14 @@ def label_effects(codes: torch.Tensor, labels: torch.Tensor, neighbour_strengths
                                   tilt_options, scored=scored)  # (T, C, W, D)
     scores[1:] -= 2 * num_labels * min(scored, len(codes)) / len(codes)  # the tilts' charge
     options = len(candidates) * len(weights)
-    scores = scores.reshape(-1, units)  # (T C W, D)
+    scores = torch.cat([scores.reshape(-1, units), label_transition_scores(
+        codes, labels, neighbour_strengths, num_labels, bins, scored=scored)])  # (T C W + S, D)
     best = scores.argmax(0)  # weight fastest; the first maximum: no tilt, lambda = 0 on ties
+    by_transitions = best >= len(tilt_options) * options
+    transition_strengths = torch.tensor(
+        (math.inf,) * (len(tilt_options) * options) + LABEL_TRANSITION_STRENGTHS,
+        device=codes.device)[best]  # (D,): inf where the unit does not use them
+    best = torch.where(by_transitions, 0, best)  # lambda = 0, no tilt
     tilted = best >= options
     best = best % options
     best_weight = torch.tensor(weights, device=codes.device)[best % len(weights)]
@@ -285,7 +334,7 @@ def label_effects(codes: torch.Tensor, labels: torch.Tensor, neighbour_strengths
     effects = best_weight[:, None, None] * effects  # (D, L, K)
     if tilts is not None:
         effects = effects + tilts * tilted[:, None, None]
-    return effects, best_weight, tilted
+    return effects, best_weight, tilted, transition_strengths
 
 
 @dataclass
@@ -293,41 +342,42 @@ class CountModel:
     """The count-based densities over codes t (D units, K bins), label y (L labels):
 
         c(t)     = prod_i p_i(t_i | t_{i-1}),
-        c(t | y) = prod_i p_i(t_i | t_{i-1}) exp(E_i[y, t_i]) / Z_i(t_{i-1}, y),
+        c(t | y) = prod_i p_i(t_i | t_{i-1}) exp(E_i[y, t_{i-1}, t_i]) / Z_i(t_{i-1}, y),
 
-    each factor a normalised distribution over t_i, so both are proper densities."""
+    each factor a normalised distribution over t_i, so both are proper densities. E is a
+    per-bin effect or tilt (the same for every t_{i-1}) or the log-ratio of the label's own
+    transitions to the pooled ones."""
     log_transitions: torch.Tensor  # (D, K, K): log p_i(b | a); unit 0: every row its marginal
-    effects: torch.Tensor          # (D, L, K): E_i[y, b], tilt and counted effect together
+    label_logits: torch.Tensor     # (D, L, K, K): E_i[y, a, b]
     strengths: torch.Tensor        # (D,): s_i of the transitions (inf: independent of t_{i-1})
     label_weights: torch.Tensor    # (D,): lambda_i of the counted effects (0: none)
     tilted: torch.Tensor           # (D,) bool: the units that keep their label tilts
+    transition_strengths: torch.Tensor  # (D,): of the label's own transitions (inf: unused)
 
-    def _log_rows(self, codes: torch.Tensor) -> torch.Tensor:
-        previous = torch.cat([torch.zeros_like(codes[:, :1]), codes[:, :-1]], dim=1)
-        unit = torch.arange(codes.shape[1], device=codes.device)
-        return self.log_transitions[unit, previous]  # (N, D, K)
+    def _previous(self, codes: torch.Tensor) -> torch.Tensor:
+        return torch.cat([torch.zeros_like(codes[:, :1]), codes[:, :-1]], dim=1)
 
     @torch.no_grad()
     def log_prob_nats(self, codes: torch.Tensor, batch_size: int = 256):
         """log c(t) per example: (N, D) -> (N,) float64 numpy."""
-        parts = [self._log_rows(part).gather(2, part[:, :, None]).squeeze(2).sum(1)
+        unit = torch.arange(codes.shape[1], device=codes.device)
+        parts = [self.log_transitions[unit, self._previous(part), part].sum(1)
                  for part in codes.split(batch_size)]
         return torch.cat(parts).double().cpu().numpy()
 
     @torch.no_grad()
-    def log_prob_every_label_nats(self, codes: torch.Tensor, batch_size: int = 256):
+    def log_prob_every_label_nats(self, codes: torch.Tensor, batch_size: int = 64):
         """log c(t | y) for every example and label: (N, D) -> (N, L) float64 numpy, as
-        sum_i [log p_i(t_i | t_{i-1}) + E_i[y, t_i] - log sum_b p_i(b | t_{i-1}) e^{E_i[y, b]}]."""
-        top = self.effects.amax(2)  # (D, L): e^{E - top} <= 1 cannot overflow
-        ratios = torch.exp(self.effects - top[:, :, None])  # (D, L, K)
-        unit = torch.arange(self.effects.shape[0], device=codes.device)
+        sum_i log softmax_b(log p_i(b | t_{i-1}) + E_i[y, t_{i-1}, b]) at b = t_i."""
+        unit = torch.arange(codes.shape[1], device=codes.device)
         parts = []
         for part in codes.split(batch_size):
-            log_rows = self._log_rows(part)  # (B, D, K)
-            normalisers = torch.einsum("bdk,dlk->bdl", torch.exp(log_rows), ratios)
-            at_code = log_rows.gather(2, part[:, :, None])  # (B, D, 1)
-            effect_at_code = self.effects[unit, :, part]  # (B, D, L)
-            parts.append((at_code + effect_at_code - torch.log(normalisers) - top).sum(1))
+            previous = self._previous(part)
+            logits = (self.log_transitions[unit, previous][:, :, None, :]
+                      + self.label_logits[unit, :, previous])  # (B, D, L, K)
+            log_q = torch.log_softmax(logits, dim=3)
+            at_code = log_q.gather(3, part[:, :, None, None].expand(-1, -1, log_q.shape[2], 1))
+            parts.append(at_code.squeeze(3).sum(1))  # (B, L)
         return torch.cat(parts).double().cpu().numpy()
 
 
@@ -341,12 +391,19 @@ def fit_count_model(codes: torch.Tensor, labels: torch.Tensor, validation_codes:
     transitions = smoothed_transitions(transition_counts(codes, bins),
                                        unit_marginals(codes, bins), strengths)
     units = codes.shape[1]
+    logits = torch.zeros(units, num_labels, bins, bins, device=codes.device)
+    weights = torch.zeros(units, device=codes.device)
+    tilted = torch.zeros(units, dtype=torch.bool, device=codes.device)
+    own = torch.full((units,), math.inf, device=codes.device)
     if num_labels > 1:
         tilts, _ = label_tilts(codes, labels, torch.log(transitions), num_labels)
-        effects, weights, tilted = label_effects(codes, labels, strengths, num_labels, bins,
-                                                 tilts)
-    else:
-        effects = torch.zeros(units, num_labels, bins, device=codes.device)
-        weights = torch.zeros(units, device=codes.device)
-        tilted = torch.zeros(units, dtype=torch.bool, device=codes.device)
-    return CountModel(torch.log(transitions), effects, strengths, weights, tilted)
+        effects, weights, tilted, own = label_effects(codes, labels, strengths, num_labels,
+                                                      bins, tilts)
+        logits = effects[:, :, None, :].expand(-1, -1, bins, -1).clone()  # same for every a
+        mine = torch.isfinite(own)  # log p_i(b | a, y; s) - log p_i(b | a)
+        by_label = labelled_transition_counts(codes, labels, num_labels, bins)[mine]
+        s = own[mine][:, None, None, None]
+        pooled = transitions[mine][:, None]  # (U, 1, K, K)
+        logits[mine] = torch.log((by_label + s * pooled) / (by_label.sum(3, keepdim=True) + s)
+                                 / pooled)
+    return CountModel(torch.log(transitions), logits, strengths, weights, tilted, own)

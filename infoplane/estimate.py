@@ -280,6 +280,8 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
         result["count_neighbour_units"] = int(torch.isfinite(counted.strengths).sum())
         result["count_label_units"] = int((counted.label_weights > 0).sum())
         result["count_tilted_units"] = int(counted.tilted.sum())
+        result["count_label_transition_units"] = int(
+            torch.isfinite(counted.transition_strengths).sum())
     result.update({"H_Y_bits": h_y, "H_Y_bits_se": h_y_se,
                    "H_T_plugin_bits": entropy.plugin_entropy_bits(test_codes),
                    "plugin_ceiling_bits": math.log2(len(test_codes)),
