@@ -35,7 +35,7 @@ SOURCES = {  # name: (d units, k bins, n labels, rng) -> source
     "random_chain_label": lambda d, k, n, rng: sources.label_dependent_chain(d, k, n, rng),
 }
 DEFAULT_SOURCES = ("independent,markov_chain,smooth_chain,smooth_chain_null_label,"
-                   "smooth_chain_label,label_mixture")
+                   "smooth_chain_label,label_mixture,label_first_unit,random_chain_label")
 
 
 def main():
