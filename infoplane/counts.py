@@ -190,6 +190,21 @@ def label_tilts(codes: torch.Tensor, labels: torch.Tensor, log_transitions: torc
     return (theta @ features.T) * kept[:, None, None], kept
 
 
+def _without_own(t: torch.Tensor, transitions: torch.Tensor, marginals: torch.Tensor,
+                 neighbour_s: torch.Tensor) -> tuple:
+    """For a batch of codes t (B, D): their one-hot codes (B, D, K), predecessors (B, D) and
+    the smoothed transitions p_i(b | t_{i-1}) (B, D, K) from the counts `transitions`
+    (D, K, K) with each example's own pair removed (unit 0: its marginal)."""
+    unit = torch.arange(t.shape[1], device=t.device)
+    own = torch.nn.functional.one_hot(t, marginals.shape[1]).to(marginals.dtype)
+    previous = torch.cat([torch.zeros_like(t[:, :1]), t[:, :-1]], dim=1)
+    prior = marginals[None].expand_as(own)  # p_i(b)
+    pair = transitions[unit, previous] - own  # n_i(a, b) without this example
+    pair[:, 0] = 0.0  # unit 0: no predecessor, its marginal (strength inf)
+    base = (pair + neighbour_s * prior) / (pair.sum(2, keepdim=True) + neighbour_s)
+    return own, previous, torch.where(torch.isinf(neighbour_s), prior, base)
+
+
 def leave_one_out_scores(codes: torch.Tensor, labels: torch.Tensor,
                          neighbour_strengths: torch.Tensor, candidates: list, weights,
                          tilt_options=(None,), scored: int = 2000,
@@ -215,13 +230,7 @@ def leave_one_out_scores(codes: torch.Tensor, labels: torch.Tensor,
     for start in range(0, min(scored, len(codes)), batch):
         t = codes[start:min(start + batch, scored)]  # (B, D)
         y = labels[start:min(start + batch, scored)]
-        own = torch.nn.functional.one_hot(t, bins).to(marginals.dtype)  # (B, D, K)
-        previous = torch.cat([torch.zeros_like(t[:, :1]), t[:, :-1]], dim=1)
-        prior = marginals[None].expand_as(own)  # p_i(b)
-        pair = transitions[unit, previous] - own  # n_i(a, b) without this example
-        pair[:, 0] = 0.0  # unit 0: no predecessor, its marginal (strength inf)
-        base = (pair + neighbour_s * prior) / (pair.sum(2, keepdim=True) + neighbour_s)
-        base = torch.where(torch.isinf(neighbour_s), prior, base)  # p_i(b | a), (B, D, K)
+        own, previous, base = _without_own(t, transitions, marginals, neighbour_s)
         bases = []  # p_i(b | a) e^tau / sum_b' p_i(b' | a) e^tau for each tau
         for tilts in tilt_options:
             tilted = base if tilts is None else base * torch.exp(tilts.permute(1, 0, 2)[y])
@@ -275,13 +284,7 @@ def label_transition_scores(codes: torch.Tensor, labels: torch.Tensor,
     for start in range(0, min(scored, len(codes)), batch):
         t = codes[start:min(start + batch, scored)]  # (B, D)
         y = labels[start:min(start + batch, scored)]
-        own = torch.nn.functional.one_hot(t, bins).to(marginals.dtype)  # (B, D, K)
-        previous = torch.cat([torch.zeros_like(t[:, :1]), t[:, :-1]], dim=1)
-        prior = marginals[None].expand_as(own)
-        pair = transitions[unit, previous] - own
-        pair[:, 0] = 0.0
-        base = (pair + neighbour_s * prior) / (pair.sum(2, keepdim=True) + neighbour_s)
-        base = torch.where(torch.isinf(neighbour_s), prior, base)  # p_i(b | a), (B, D, K)
+        own, previous, base = _without_own(t, transitions, marginals, neighbour_s)
         own_pair = by_label[unit, y[:, None], previous] - own  # n_i(y, a, b) without it
         for k, strength in enumerate(strengths):
             p = (own_pair + strength * base) / (own_pair.sum(2, keepdim=True) + strength)
