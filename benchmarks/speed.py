@@ -86,11 +86,11 @@ def main():
                 epochs = max(1, min(epochs, config.unit_epoch_budget // units))
             n_fit = int(n_train * (1 - config.validation_fraction))
             n_validation = n_train - n_fit
-            start = count_densities_seconds(units, args.train - n_validation, n_validation,
-                                        args.device)
+            count_seconds = count_densities_seconds(units, args.train - n_validation,
+                                                    n_validation, args.device)
             epoch = 2 * n_fit / train + 2 * n_validation / evaluate
-            job = start + epochs * epoch + 11 * n_test / evaluate
-            print(f"| {name} | {units} | {train:.0f} | {evaluate:.0f} | {start:.1f} "
+            job = count_seconds + epochs * epoch + 11 * n_test / evaluate
+            print(f"| {name} | {units} | {train:.0f} | {evaluate:.0f} | {count_seconds:.1f} "
                   f"| {epoch:.1f} | {job:.0f} ({epochs} epochs) |", flush=True)
 
 

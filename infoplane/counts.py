@@ -11,8 +11,8 @@ s is chosen for every unit separately by the log-likelihood of held-out codes, s
 that depends strongly on its predecessor gets a small s and a unit that does not gets
 s = inf (no dependence; a finite s would fit the counts' noise). The label enters each
 unit's conditional as a counted per-bin effect, a parametric tilt (a shift and a change of
-spread, fitted by maximum likelihood) or both, per unit by leave-one-out (label_effects).
-Pure tensor math.
+spread, fitted by maximum likelihood), both, or the label's own smoothed transitions,
+chosen per unit by leave-one-out (label_effects). Pure tensor math.
 The densities built from them (CountModel, fit_count_model) are one of the components
 that infoplane/estimate.py mixes, with weights chosen on validation, into each entropy's
 density: where first-order structure or a label mixture is the truth, the counts find it
@@ -120,13 +120,18 @@ def label_effect_candidates(codes: torch.Tensor, labels: torch.Tensor, num_label
     return candidates
 
 
+def _predecessors(codes: torch.Tensor) -> torch.Tensor:
+    """t_{i-1} for every unit of codes (N, D), 0 for unit 0 (which has none): (N, D)."""
+    return torch.cat([torch.zeros_like(codes[:, :1]), codes[:, :-1]], dim=1)
+
+
 def labelled_transition_counts(codes: torch.Tensor, labels: torch.Tensor, num_labels: int,
                                bins: int) -> torch.Tensor:
     """n_i(y, a, b) = #{y, t_{i-1} = a, t_i = b} (unit 0: a = 0): (N, D), (N,) -> (D, L, K, K)."""
     units = codes.shape[1]
     counts = torch.zeros(units * num_labels * bins * bins, device=codes.device)
     unit = torch.arange(units, device=codes.device)
-    previous = torch.cat([torch.zeros_like(codes[:, :1]), codes[:, :-1]], dim=1)
+    previous = _predecessors(codes)
     cells = (((unit * num_labels + labels[:, None]) * bins + previous) * bins) + codes
     counts.scatter_add_(0, cells.reshape(-1), torch.ones(cells.numel(), device=codes.device))
     return counts.view(units, num_labels, bins, bins)
@@ -197,7 +202,7 @@ def _without_own(t: torch.Tensor, transitions: torch.Tensor, marginals: torch.Te
     (D, K, K) with each example's own pair removed (unit 0: its marginal)."""
     unit = torch.arange(t.shape[1], device=t.device)
     own = torch.nn.functional.one_hot(t, marginals.shape[1]).to(marginals.dtype)
-    previous = torch.cat([torch.zeros_like(t[:, :1]), t[:, :-1]], dim=1)
+    previous = _predecessors(t)
     prior = marginals[None].expand_as(own)  # p_i(b)
     pair = transitions[unit, previous] - own  # n_i(a, b) without this example
     pair[:, 0] = 0.0  # unit 0: no predecessor, its marginal (strength inf)
@@ -357,14 +362,11 @@ class CountModel:
     tilted: torch.Tensor           # (D,) bool: the units that keep their label tilts
     transition_strengths: torch.Tensor  # (D,): of the label's own transitions (inf: unused)
 
-    def _previous(self, codes: torch.Tensor) -> torch.Tensor:
-        return torch.cat([torch.zeros_like(codes[:, :1]), codes[:, :-1]], dim=1)
-
     @torch.no_grad()
     def log_prob_nats(self, codes: torch.Tensor, batch_size: int = 256):
         """log c(t) per example: (N, D) -> (N,) float64 numpy."""
         unit = torch.arange(codes.shape[1], device=codes.device)
-        parts = [self.log_transitions[unit, self._previous(part), part].sum(1)
+        parts = [self.log_transitions[unit, _predecessors(part), part].sum(1)
                  for part in codes.split(batch_size)]
         return torch.cat(parts).double().cpu().numpy()
 
@@ -375,7 +377,7 @@ class CountModel:
         unit = torch.arange(codes.shape[1], device=codes.device)
         parts = []
         for part in codes.split(batch_size):
-            previous = self._previous(part)
+            previous = _predecessors(part)
             logits = (self.log_transitions[unit, previous][:, :, None, :]
                       + self.label_logits[unit, :, previous])  # (B, D, L, K)
             log_q = torch.log_softmax(logits, dim=3)
@@ -387,9 +389,9 @@ class CountModel:
 def fit_count_model(codes: torch.Tensor, labels: torch.Tensor, validation_codes: torch.Tensor,
                     num_labels: int, bins: int) -> CountModel:
     """The CountModel of codes (N, D) and labels (N,): each unit's transition smoothing s_i
-    on validation_codes (best_strengths); its label effect, lambda e or tau + lambda e with
-    the parametric tilt tau fitted by maximum likelihood (label_tilts), by leave-one-out on
-    the training codes (label_effects)."""
+    on validation_codes (best_strengths); its label term, lambda e, tau + lambda e with the
+    parametric tilt tau fitted by maximum likelihood (label_tilts), or the label's own
+    transitions, by leave-one-out on the training codes (label_effects)."""
     strengths = best_strengths(codes, validation_codes, bins)
     transitions = smoothed_transitions(transition_counts(codes, bins),
                                        unit_marginals(codes, bins), strengths)

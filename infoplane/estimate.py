@@ -27,9 +27,9 @@ codes outside the validation split. On the test codes:
                         (Barber & Agakov), negative only when q(y | t) is worse than p(y);
     I_TY_probe_bits   = E[log2 r(y | t) - log2 p(y)], the probe alone (the same bound);
     H_T_plugin_bits   = entropy of the test codes' empirical distribution (<= log2 N_test).
-c, r, the weights w and v (EM, infoplane/entropy.py) and the exponents b are chosen on the
-validation split;
-each choice is a proper density, so the bounds stay bounds. Each estimate comes with its
+c (label_scale), the count model's smoothing, the probe's penalty, the weights w and v (EM,
+infoplane/entropy.py) and the exponents b are chosen on the validation split; every choice
+gives a proper density or classifier, so the bounds stay bounds. Each estimate comes with its
 standard error over test examples (suffix _se), in bits per example; *_per_unit keys divide
 by the number of units.
 """
