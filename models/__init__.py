@@ -1,5 +1,6 @@
 """Neural network modules only: no I/O, no devices, no argument parsing."""
+from models.dense import DenseAutoregressive
 from models.mlp import MLP
 from models.pixelcnn import AutoregressiveDensity
 
-__all__ = ["MLP", "AutoregressiveDensity"]
+__all__ = ["MLP", "DenseAutoregressive", "AutoregressiveDensity"]

@@ -1,0 +1,90 @@
+"""The dense autoregressive model: autoregressive property, normalisation, label paths."""
+import itertools
+
+import pytest
+import torch
+
+from models import DenseAutoregressive
+
+
+def randomised(model, seed=0):
+    """Random values for every parameter (the zero-initialised ones included)."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.5)
+    return model
+
+
+@pytest.mark.parametrize("units", [1, 2, 7, 10, 50])
+def test_exclusive_prefix_sum_matches_a_running_sum(units):
+    model = DenseAutoregressive(units, 3)
+    x = torch.randn(units, 6, dtype=torch.float64)
+    expected = torch.cumsum(x, 0) - x
+    assert torch.allclose(model.exclusive_prefix_sum(x.float()).double(), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("num_labels", [0, 3])
+def test_unit_i_depends_on_every_earlier_code_and_no_later_one(num_labels):
+    units, bins = 11, 4
+    model = randomised(DenseAutoregressive(units, bins, hidden=8, num_labels=num_labels))
+    generator = torch.Generator().manual_seed(1)
+    codes = torch.randint(0, bins, (6, units), generator=generator)
+    labels = torch.randint(0, 3, (6,), generator=generator) if num_labels else None
+    with torch.no_grad():
+        before = model.log_prob_units_nats(codes, labels)  # (B, D)
+        for j in range(units):
+            changed = codes.clone()
+            changed[:, j] = (changed[:, j] + 1) % bins
+            after = model.log_prob_units_nats(changed, labels)
+            assert torch.equal(after[:, :j], before[:, :j]), f"a unit before {j} sees code {j}"
+            assert torch.all((after[:, j + 1:] - before[:, j + 1:]).abs() > 1e-7), \
+                f"a unit after {j} misses code {j}"
+
+
+@pytest.mark.parametrize("num_labels", [0, 3])
+def test_probabilities_of_all_sequences_sum_to_one(num_labels):
+    units, bins = 4, 3
+    model = randomised(DenseAutoregressive(units, bins, hidden=6, num_labels=num_labels), 1)
+    sequences = torch.tensor(list(itertools.product(range(bins), repeat=units)))
+    for label in range(max(num_labels, 1)):
+        labels = torch.full((len(sequences),), label) if num_labels else None
+        with torch.no_grad():
+            total = model.log_prob_nats(sequences, labels).double().exp().sum()
+        assert abs(total.item() - 1.0) < 1e-5
+
+
+def test_every_label_at_once_equals_one_label_at_a_time():
+    model = randomised(DenseAutoregressive(7, 5, hidden=8, num_labels=4))
+    codes = torch.randint(0, 5, (6, 7))
+    with torch.no_grad():
+        every = model.log_prob_every_label_nats(codes)  # (B, L)
+        single = torch.stack([model.log_prob_nats(codes, torch.full((6,), y))
+                              for y in range(4)], 1)
+    assert every.shape == (6, 4) and torch.allclose(every, single, atol=1e-5)
+
+
+def test_label_logits_alone_give_a_mixture_of_independent_units():
+    """With no embedding and no head, q(t | y) = prod_i softmax(c_i + G_{y,i})[t_i]."""
+    model = DenseAutoregressive(5, 3, hidden=4, num_labels=2)
+    with torch.no_grad():
+        model.unit_outputs.zero_()
+        model.label_logits.copy_(torch.randn(2, 5, 3))
+    codes = torch.randint(0, 3, (10, 5))
+    expected = torch.log_softmax(model.unit_logits + model.label_logits, -1)  # (L, D, K)
+    for y in range(2):
+        by_unit = expected[y].gather(1, codes.T).sum(0)
+        with torch.no_grad():
+            assert torch.allclose(model.log_prob_nats(codes, torch.full((10,), y)), by_unit,
+                                  atol=1e-5)
+
+
+def test_labels_must_match_the_model():
+    with pytest.raises(ValueError):
+        DenseAutoregressive(3, 2).log_prob_nats(torch.zeros(1, 3, dtype=torch.long),
+                                                torch.zeros(1, dtype=torch.long))
+    with pytest.raises(ValueError):
+        DenseAutoregressive(3, 2, num_labels=2).log_prob_nats(
+            torch.zeros(1, 3, dtype=torch.long))
+    with pytest.raises(ValueError):
+        DenseAutoregressive(3, 2).log_prob_every_label_nats(torch.zeros(1, 3, dtype=torch.long))
