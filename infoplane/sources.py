@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from infoplane.entropy import (LN2, categorical_entropy_bits, label_mixture_log_prob_nats,
-                               mean_and_standard_error)
+                               log_sum_exp, mean_and_standard_error)
 
 ENUMERATION_LIMIT = 2**20  # sequences
 
@@ -192,3 +192,106 @@ def label_mixture(units: int, bins: int, num_labels: int, rng, concentration: fl
     transitions = np.repeat(marginals[:, 1:, None, :], bins, axis=2)  # rows ignore t_{i-1}
     return LabelledMarkovChain(np.full(num_labels, 1.0 / num_labels), marginals[:, 0],
                                transitions)
+
+
+@dataclass
+class LatentClassSource:
+    """A latent class c ~ pi, a label y ~ p(y | c), and units independent given the class,
+    t_i ~ theta[c, i]: p(t, y) = sum_c pi_c p(y | c) prod_i theta[c, i, t_i]. With many
+    classes every unit depends on every other (through c), with no unit order, as in a
+    dense layer; fitted by EM to a real layer's codes (fit_latent_classes), it is a truth
+    whose statistics come from real activations. No entropy has a closed form: each is a
+    Monte Carlo mean of exact log-likelihoods of the source's own samples (entropies)."""
+    prior: np.ndarray         # (C,)       pi_c
+    label_given_class: np.ndarray  # (C, L) p(y | c)
+    theta: np.ndarray         # (C, D, K)  p(t_i = k | c)
+
+    @property
+    def num_labels(self) -> int:
+        return self.label_given_class.shape[1]
+
+    @property
+    def units(self) -> int:
+        return self.theta.shape[1]
+
+    @property
+    def bins(self) -> int:
+        return self.theta.shape[2]
+
+    def sample(self, n: int, rng: np.random.Generator) -> tuple:
+        """(codes (n, D) uint8, labels (n,) int64)."""
+        classes = rng.choice(len(self.prior), size=n, p=self.prior)
+        labels = _sample_rows(self.label_given_class[classes], rng).astype(np.int64)
+        codes = np.empty((n, self.units), dtype=np.uint8)
+        for c in np.unique(classes):
+            rows = np.flatnonzero(classes == c)
+            cdf = np.cumsum(self.theta[c], axis=1)  # (D, K)
+            u = rng.random((len(rows), self.units, 1)) * cdf[None, :, -1:]
+            codes[rows] = np.minimum((u >= cdf[None]).sum(2), self.bins - 1)
+        return codes, labels
+
+    def class_log_likelihoods_nats(self, codes: np.ndarray, chunk: int = 4096) -> np.ndarray:
+        """log prod_i theta[c, i, t_i] for every class: (n, D) -> (n, C)."""
+        log_theta = np.log(self.theta).transpose(1, 2, 0)  # (D, K, C)
+        codes = codes.astype(np.int64)
+        units = np.arange(self.units)
+        return np.concatenate([log_theta[units, codes[i:i + chunk]].sum(1)
+                               for i in range(0, len(codes), chunk)])
+
+    def log_prob_given_label_nats(self, codes, labels) -> np.ndarray:
+        """log p(t | y) = log sum_c p(c | y) prod_i theta[c, i, t_i]: (n,)."""
+        joint = self.prior[:, None] * self.label_given_class  # (C, L): p(c, y)
+        log_class_given_label = np.log(joint / joint.sum(0, keepdims=True)).T  # (L, C)
+        return log_sum_exp(self.class_log_likelihoods_nats(codes)
+                           + log_class_given_label[labels], axis=1)
+
+    def log_prob_nats(self, codes) -> np.ndarray:
+        """log p(t) = log sum_c pi_c prod_i theta[c, i, t_i]: (n,)."""
+        return log_sum_exp(self.class_log_likelihoods_nats(codes) + np.log(self.prior), axis=1)
+
+    def label_entropy_bits(self) -> float:
+        return float(categorical_entropy_bits(self.prior @ self.label_given_class))
+
+    def entropies_bits(self, rng, samples: int = 100_000) -> dict:
+        """Monte Carlo H(T), H(T | Y) and I(T; Y) = E[log p(t | y) - log p(t)], each with its
+        standard error (the last from per-sample differences, far smaller than the others)."""
+        codes, labels = self.sample(samples, rng)
+        log_t, log_t_y = self.log_prob_nats(codes), self.log_prob_given_label_nats(codes, labels)
+        out = {}
+        for key, values in (("H_T", -log_t), ("H_T_given_Y", -log_t_y),
+                            ("I_TY", log_t_y - log_t)):
+            out[key], out[f"{key}_se"] = mean_and_standard_error(values / LN2)
+        return out
+
+
+def fit_latent_classes(codes: np.ndarray, labels: np.ndarray, bins: int, num_labels: int,
+                       classes: int, rng, iterations: int = 30,
+                       smoothing: float = 0.1) -> LatentClassSource:
+    """EM for the latent class model of (codes (N, D), labels (N,)), from responsibilities
+    of a random hard assignment; `smoothing` is a Dirichlet pseudo-count on every theta and
+    p(y | c) cell, so that every code has positive probability under the truth."""
+    import torch  # the E and M steps are matrix products over one-hot codes
+
+    codes_t = torch.as_tensor(codes.astype(np.int64))
+    n, units = codes_t.shape
+    one_hot = torch.zeros(n, units * bins)
+    one_hot.scatter_(1, codes_t + bins * torch.arange(units), 1.0)  # (N, D K)
+    label_hot = torch.nn.functional.one_hot(torch.as_tensor(labels), num_labels).float()
+    responsibility = torch.nn.functional.one_hot(
+        torch.as_tensor(rng.integers(0, classes, n)), classes).float()  # (N, C)
+    for _ in range(iterations):
+        weight = responsibility.sum(0)  # (C,)
+        prior = (weight + smoothing) / (weight.sum() + classes * smoothing)
+        theta = (responsibility.T @ one_hot).view(classes, units, bins) + smoothing
+        theta = theta / theta.sum(2, keepdim=True)  # (C, D, K)
+        label_given_class = responsibility.T @ label_hot + smoothing
+        label_given_class = label_given_class / label_given_class.sum(1, keepdim=True)
+        log_joint = (one_hot @ torch.log(theta).view(classes, -1).T
+                     + label_hot @ torch.log(label_given_class).T + torch.log(prior))
+        responsibility = torch.softmax(log_joint, dim=1)
+    def normalised(x):
+        x = x.double().numpy()
+        return x / x.sum(-1, keepdims=True)
+
+    return LatentClassSource(normalised(prior), normalised(label_given_class),
+                             normalised(theta))
