@@ -1,4 +1,4 @@
-"""Fit the paired autoregressive models to every (save iteration, layer) in activations/
+"""Fit the conditional autoregressive density q(t | y) to every (save iteration, layer) in activations/
 and write the information-plane estimates to results/, over MPI ranks.
 
     python generator.py --devices cpu --preset quick                  # one rank
@@ -133,8 +133,10 @@ def main(config: Config) -> None:
         results.write_result(config.results_dir, job, result)
         say(f"{job.name}: H(T) {result['H_T_bits']:.2f} ± {result['H_T_bits_se']:.2f}  "
             f"I(T;Y) {result['I_TY_bits']:.3f} ± {result['I_TY_bits_se']:.3f}  "
-            f"Bayes {result['I_TY_bayes_bits']:.3f} ± {result['I_TY_bayes_bits_se']:.3f} bits  "
-            f"({result['seconds']:.0f} s)")
+            f"probe {result.get('I_TY_probe_bits', float('nan')):.3f} bits  "
+            f"(best epoch {result['best_epoch']} of {result['epochs']}, "
+            f"{'early stop' if result['stopped_early'] else 'CAP REACHED'}, "
+            f"{result['seconds']:.0f} s)")
     say(f"done in {time.time() - start:.0f} s")
     barrier = comm.Ibarrier()  # wait for the other ranks without spinning on a core
     while not barrier.Test():

@@ -14,7 +14,6 @@ import math
 import numpy as np
 
 LN2 = math.log(2.0)
-LOG_SCORE_FLOOR_NATS = -1e5  # stands for log 0 in classifier scores (posterior_exponents)
 
 
 def nats_to_bits(nats):
@@ -66,56 +65,6 @@ def bayes_information_bits(log_likelihood_nats: np.ndarray, labels: np.ndarray,
     return nats_to_bits(log_posterior - log_prior_nats[labels])
 
 
-def posterior_exponents(log_likelihoods_nats: list, labels: np.ndarray,
-                        log_prior_nats: np.ndarray, largest: float = 2.0,
-                        iterations: int = 100, tolerance: float = 1e-12) -> tuple:
-    """Exponents (b_1, ..., b_C) in [0, largest] that maximise the held-out mean of
-    log q(y|t), q(y|t) ~ p(y) prod_k f_k(y, t)^b_k, from (N, L) log-scores log f_k of C
-    classifiers (generative q_k(t|y), or discriminative r(y|t)): a product of experts, each
-    adding the evidence the others lack; a single b calibrates an over- or under-confident
-    classifier (b = 0: the prior alone). The mean is concave in b (a multinomial logit in
-    the features log f_k(y, t)): projected Newton from b = 0, with backtracking, so that an
-    expert that carries nothing (equal scores for every label) keeps b = 0. The cap
-    `largest` guards against a held-out set that is easier than the test set (with few
-    errors on it, sharpening a posterior always looks better); a score of -inf (a label
-    that a classifier rules out) is floored at LOG_SCORE_FLOOR_NATS, so that it costs
-    much, but not NaN."""
-    log_likelihoods_nats = [np.maximum(x, LOG_SCORE_FLOOR_NATS) for x in log_likelihoods_nats]
-    rows = np.arange(len(labels))
-    scores = np.stack(log_likelihoods_nats, axis=2)  # (N, L, C)
-    scores = scores - scores.mean(axis=1, keepdims=True)  # label-free parts cancel anyway
-
-    def mean_log_posterior(b):
-        joint = scores @ b + log_prior_nats  # (N, L)
-        return (joint[rows, labels] - log_sum_exp(joint, axis=1)).mean()
-
-    b = np.zeros(scores.shape[2])
-    value = mean_log_posterior(b)
-    for _ in range(iterations):
-        posterior = np.exp(log_posterior_nats(scores @ b, log_prior_nats))  # (N, L)
-        expected = np.einsum("nl,nlc->nc", posterior, scores)
-        gradient = (scores[rows, labels] - expected).mean(0)  # (C,)
-        covariance = (np.einsum("nl,nlc,nld->cd", posterior, scores, scores) / len(rows)
-                      - expected.T @ expected / len(rows))  # minus the Hessian
-        free = ((b > 0) | (gradient > 0)) & ((b < largest) | (gradient < 0))
-        step = np.zeros_like(b)
-        if not free.any():
-            break
-        block = covariance[np.ix_(free, free)] + 1e-9 * np.eye(free.sum())
-        step[free] = np.linalg.solve(block, gradient[free])
-        size = 1.0
-        while size > 1e-6:
-            trial = np.clip(b + size * step, 0.0, largest)
-            trial_value = mean_log_posterior(trial)
-            if trial_value > value + tolerance:
-                break
-            size /= 2
-        else:
-            break  # no step gains more than the tolerance: converged
-        b, value = trial, trial_value
-    return tuple(round(float(x), 10) for x in b)
-
-
 def log_sum_exp(values: np.ndarray, axis: int = -1) -> np.ndarray:
     """log sum exp along an axis, without overflow."""
     top = values.max(axis=axis, keepdims=True)
@@ -127,34 +76,6 @@ def label_mixture_log_prob_nats(log_likelihood_nats: np.ndarray,
     """log q_mix(t) = log sum_y p(y) q(t | y): a density over t built from the conditional
     model, (N, L) log-likelihoods of every label, (L,) log prior -> (N,)."""
     return log_sum_exp(log_likelihood_nats + log_prior_nats[None, :], axis=1)
-
-
-def mixture_log_prob_nats(log_prob_nats: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """log sum_k w_k q_k per example from the components' log q_k along the last axis:
-    (..., C), (C,) -> (...)."""
-    with np.errstate(divide="ignore"):  # w_k = 0: log 0 = -inf drops that component
-        return log_sum_exp(log_prob_nats + np.log(np.asarray(weights)), axis=-1)
-
-
-def mixture_weights(log_prob_nats: np.ndarray, iterations: int = 500,
-                    tolerance: float = 1e-10) -> np.ndarray:
-    """The weights w on the simplex that maximise the held-out mean of log sum_k w_k q_k(t),
-    from (N, C) log-likelihoods of C densities: EM (w_k <- mean responsibility of k), which
-    increases the objective at every step and converges to its maximum (it is concave in
-    w). Any fixed w gives a density, hence a cross-entropy that upper-bounds the entropy;
-    a one-hot w is that component alone. Returns (C,)."""
-    log_prob_nats = np.asarray(log_prob_nats, dtype=np.float64)
-    weights = np.full(log_prob_nats.shape[1], 1.0 / log_prob_nats.shape[1])
-    previous = -np.inf
-    for _ in range(iterations):
-        joint = log_prob_nats + np.log(np.maximum(weights, 1e-300))[None, :]
-        total = log_sum_exp(joint, axis=1)  # (N,)
-        weights = np.exp(joint - total[:, None]).mean(axis=0)
-        objective = total.mean()
-        if objective - previous < tolerance:
-            break
-        previous = objective
-    return weights / weights.sum()
 
 
 def categorical_entropy_bits(probabilities: np.ndarray) -> np.ndarray:

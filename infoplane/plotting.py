@@ -15,8 +15,8 @@ from infoplane.errors import InputError
 
 MARKERS = "osD^vP*X"
 I_TY_ESTIMATES = {  # key of summary.csv: how the figures name it
-    "I_TY_bits": "paired: H(T) - H(T|Y)",
-    "I_TY_bayes_bits": "Bayes: H(Y) - H(Y|T)",
+    "I_TY_bits": "generative q(y|t): H(Y) - H(Y|T), lower bound",
+    "I_TY_probe_bits": "linear probe r(y|t), lower bound (baseline)",
 }
 
 
@@ -59,7 +59,7 @@ def information_plane(rows: list, label_entropy_bits: float = math.log2(10)):
                                  label=f"{layer} ({points[0]['units']} units)")
         ax.axhline(label_entropy_bits, color="firebrick", ls="--", lw=1,
                    label=f"H(Y) = {label_entropy_bits:.2f} bits")
-        ax.set_xlabel("I(X;T) = H(T)  [bits per example]")
+        ax.set_xlabel("I(X;T) = H(T), upper bound  [bits per example]")
         ax.set_title(f"I(T;Y) {name}")
         ax.legend(loc="lower right", fontsize=8)
     axes[0].set_ylabel("I(T;Y)  [bits per example]")
@@ -76,7 +76,8 @@ def entropy_curves(rows: list, label_entropy_bits: float = math.log2(10)):
     for column, (layer, points) in enumerate(layers.items()):
         iterations = [p["iteration"] for p in points]
         top, bottom = axes[0, column], axes[1, column]
-        for key, name in (("H_T_bits", "H(T)"), ("H_T_given_Y_bits", "H(T|Y)")):
+        for key, name in (("H_T_bits", "H(T), upper bound"),
+                          ("H_T_given_Y_bits", "H(T|Y), upper bound")):
             top.errorbar(iterations, [p[key] for p in points],
                          yerr=[p[f"{key}_se"] for p in points], marker="o", capsize=3,
                          label=name)
@@ -134,14 +135,14 @@ def accuracy_curve(meta: dict):
 
 def results_table(rows: list) -> str:
     """The original notebook's table, in totals with standard errors, as Markdown."""
-    lines = ["| layer | iteration | I(X;T) = H(T) [bits] | I(T;Y) paired [bits] "
-             "| I(T;Y) Bayes [bits] |", "|---|---|---|---|---|"]
+    lines = ["| layer | iteration | I(X;T) = H(T) [bits] | I(T;Y) generative [bits] "
+             "| I(T;Y) probe [bits] |", "|---|---|---|---|---|"]
     for layer, points in by_layer(rows).items():
         for p in points:
             lines.append(f"| {layer} | {p['iteration']} "
                          f"| {p['I_XT_bits']:.2f} ± {p['I_XT_bits_se']:.2f} "
                          f"| {p['I_TY_bits']:.3f} ± {p['I_TY_bits_se']:.3f} "
-                         f"| {p['I_TY_bayes_bits']:.3f} ± {p['I_TY_bayes_bits_se']:.3f} |")
+                         f"| {p['I_TY_probe_bits']:.3f} ± {p['I_TY_probe_bits_se']:.3f} |")
     return "\n".join(lines)
 
 

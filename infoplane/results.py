@@ -15,13 +15,14 @@ from pathlib import Path
 from infoplane.atomic import write_json, write_text
 from infoplane.errors import InputError
 
-ESTIMATES = ("H_T", "I_XT", "H_T_given_Y", "I_TY", "I_TY_bayes")
+ESTIMATES = ("H_T", "I_XT", "H_T_given_Y", "I_TY", "I_TY_bayes", "I_TY_probe")
 SUMMARY_COLUMNS = (
     ["iteration", "layer", "units"]
     + [f"{e}_bits{s}" for e in ESTIMATES for s in ("", "_se")]
     + [f"{e}_bits_per_unit{s}" for e in ESTIMATES for s in ("", "_se")]
     + ["I_TY_bayes_negative", "H_Y_bits", "H_T_plugin_bits", "plugin_ceiling_bits",
-       "n_train", "n_validation", "n_test", "seconds", "device"])
+       "n_train", "n_validation", "n_test", "epochs", "best_epoch", "stopped_early",
+       "seconds", "device"])
 
 
 def result_path(results_dir, job) -> Path:

@@ -9,7 +9,7 @@ from infoplane import archive, results
 from conftest import run_script, write_activations
 
 SMALL = ["--devices", "cpu", "--preset", "quick", "--threads", "1", "--override",
-         "channels=8,max_epochs=2,train_subset=0,test_subset=0"]
+         "hidden=8,max_epochs=2,train_subset=0,test_subset=0"]
 ESTIMATES = ["H_T_bits", "H_T_given_Y_bits", "I_TY_bits", "I_TY_bayes_bits",
              "H_T_plugin_bits", "H_T_bits_se", "I_TY_bayes_bits_se"]
 
@@ -47,7 +47,7 @@ def test_one_rank_writes_every_result_and_the_summary(one_rank):
         assert row["I_TY_bayes_bits"] <= row["H_Y_bits"]
         assert row["units"] == {"hidden": 6, "out": 3}[row["layer"]]
     assert "[rank 0] of 1" in run.stdout and "device cpu" in run.stdout
-    assert "[rank 0] itr0_hidden epoch   1" in run.stdout
+    assert "[rank 0] itr0_hidden q(t|y) epoch   1" in run.stdout
     assert not list(results_dir.glob("*.tmp")) and not list(results_dir.glob(".*.tmp"))
 
 
@@ -85,7 +85,7 @@ def test_two_ranks_give_the_same_numbers_as_one(activations, one_rank, tmp_path)
 def test_other_settings_do_not_mix_with_old_results(activations, one_rank):
     results_dir, _ = one_rank
     run = run_script("generator.py", "--activations-dir", activations, "--results-dir",
-                     results_dir, *SMALL[:-1], "channels=4,max_epochs=2")
+                     results_dir, *SMALL[:-1], "hidden=4,max_epochs=2")
     assert run.returncode == 2
     assert "computed with other estimator settings" in run.stderr
 

@@ -23,7 +23,7 @@ def fake_result(iteration, layer, units):
            "plugin_ceiling_bits": math.log2(300), "n_train": 900, "n_validation": 100,
            "n_test": 300, "seconds": 1.0, "device": "cpu"}
     values = {"H_T": h_t, "I_XT": h_t, "H_T_given_Y": h_t - 1.0, "I_TY": 1.0,
-              "I_TY_bayes": 0.9}
+              "I_TY_bayes": 0.9, "I_TY_probe": 0.8}
     for name, value in values.items():
         row.update({f"{name}_bits": value, f"{name}_bits_se": 0.05,
                     f"{name}_bits_per_unit": value / units,
@@ -72,4 +72,4 @@ def test_table_has_totals_with_errors(run_folders):
     rows = results.read_summary(run_folders[0])
     table = plotting.results_table(rows)
     assert table.splitlines()[0].startswith("| layer | iteration | I(X;T) = H(T) [bits]")
-    assert "| output | 0 | 3.00 ± 0.05 | 1.000 ± 0.050 | 0.900 ± 0.050 |" in table
+    assert "| output | 0 | 3.00 ± 0.05 | 1.000 ± 0.050 | 0.800 ± 0.050 |" in table
