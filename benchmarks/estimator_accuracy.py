@@ -55,9 +55,9 @@ def main():
     print(f"preset {args.preset}: {config}; device {args.device}; "
           f"torch threads {torch.get_num_threads()}\n", flush=True)
     print("| source | H(T) exact | H(T) est | rel. err | H(T\\|Y) exact | H(T\\|Y) est | rel. err "
-          "| I(T;Y) exact | paired est | abs. err | Bayes est | abs. err | plug-in H(T) "
+          "| I(T;Y) exact | est | abs. err | probe | abs. err | best/epochs | plug-in H(T) "
           "| wall s |")
-    print("|" + "---|" * 14, flush=True)
+    print("|" + "---|" * 15, flush=True)
     for name in args.sources.split(","):
         rng = np.random.default_rng(args.seed)
         source = SOURCES[name](args.units, args.bins, args.labels, rng)
@@ -77,7 +77,8 @@ def main():
               f"| {h_t_y:.2f} | {r['H_T_given_Y_bits']:.2f} "
               f"| {100 * (r['H_T_given_Y_bits'] / h_t_y - 1):+.2f} % "
               f"| {i_ty:.3f} | {r['I_TY_bits']:.3f} | {r['I_TY_bits'] - i_ty:+.3f} "
-              f"| {r['I_TY_bayes_bits']:.3f} | {r['I_TY_bayes_bits'] - i_ty:+.3f} "
+              f"| {r['I_TY_probe_bits']:.3f} | {r['I_TY_probe_bits'] - i_ty:+.3f} "
+              f"| {r['best_epoch']}/{r['epochs']} {'early' if r['stopped_early'] else 'cap'} "
               f"| {r['H_T_plugin_bits']:.2f} | {seconds:.0f} |", flush=True)
 
 

@@ -1,17 +1,20 @@
-"""Training and evaluation throughput of the density model for each preset, at the shapes
-of the MNIST layers, and what one epoch and one job cost. Prints a Markdown table.
+"""Training and evaluation throughput of the density model for each preset at the shapes of
+the MNIST layers, the FLOP/s it reaches against this machine's measured matmul peak, and
+what one epoch and one job's evaluation cost. Prints a Markdown table.
 
-    python benchmarks/speed.py                      # CPU
+    python benchmarks/speed.py                      # CPU, torch's default threads
+    python benchmarks/speed.py --threads 1          # one core, as one MPI rank of the demo
     python benchmarks/speed.py --device cuda:0
 
-A job fits two models (q(t), q(t|y)) for up to max_epochs epochs over the training codes,
-builds the count-based densities (infoplane/counts.py: per-unit smoothing on the
-validation codes, label tilts, label effects by leave-one-out) and the linear probe
-(infoplane/probe.py; not timed here: its L-BFGS runs as long as the labels teach it
-something, which random codes do not; a job's log line gives its time), then evaluates
-q(t) once and q(t|y) once per label on the test codes.
+FLOPs are counted from the model's matrix products (models/dense.py: code features times
+A_j, the blocked running sum, V_i, the output basis), 2 per multiply-add, a training step
+as three forward passes; elementwise work (tanh, softmax) is not counted, so the ratio to
+peak is a lower bound on how busy the machine is. The peak is the best of square float32
+matrix products. A job fits q(t|y) for its epochs over the training codes, scores the
+validation split after each, and scores every test code once per label.
 """
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -19,79 +22,95 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from infoplane import counts  # noqa: E402
 from infoplane.estimate import PRESETS  # noqa: E402
-from models import AutoregressiveDensity  # noqa: E402
+from models import DenseAutoregressive  # noqa: E402
 
 
-def throughput(model, batch: int, device: str, labels: bool, train: bool, seconds=3.0) -> float:
-    """Examples per second of training steps (or of evaluation forward passes)."""
+def synchronise(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def matmul_peak_flops(device: str, seconds: float = 2.0) -> float:
+    """Best float32 FLOP/s of square matrix products of a few sizes."""
+    best = 0.0
+    for size in (256, 512, 1024, 2048):
+        a, b = (torch.randn(size, size, device=device) for _ in range(2))
+        a @ b
+        synchronise(device)
+        count, start = 0, time.time()
+        while time.time() - start < seconds / 4:
+            a @ b
+            count += 1
+        synchronise(device)
+        best = max(best, 2 * size ** 3 * count / (time.time() - start))
+    return best
+
+
+def forward_flops(model: DenseAutoregressive) -> float:
+    """FLOPs of the matrix products of one example's forward pass, one label."""
+    d, h, k = model.units, model.hidden, model.bins
+    r = model.code_basis.shape[1]
+    scan = d * model.block * h + math.ceil(d / model.block) * h * model.across.shape[0]
+    return 2.0 * (d * r * h + scan + d * h * r + d * r * k)
+
+
+def throughput(model, batch: int, device: str, train: bool, seconds: float = 3.0) -> float:
+    """Examples per second of training steps, or of evaluation forward passes."""
     codes = torch.randint(0, model.bins, (batch, model.units), device=device)
-    y = torch.randint(0, 10, (batch,), device=device) if labels else None
+    labels = torch.randint(0, model.num_labels, (batch,), device=device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 
     def step():
         if train:
-            loss = -model.log_prob_nats(codes, y).mean()
+            loss = -model.log_prob_nats(codes, labels).mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
         else:
             with torch.no_grad():
-                model.log_prob_nats(codes, y)
+                model.log_prob_nats(codes, labels)
 
     step()
+    synchronise(device)
     count, start = 0, time.time()
     while time.time() - start < seconds:
         step()
         count += 1
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
+    synchronise(device)
     return count * batch / (time.time() - start)
-
-
-def count_densities_seconds(units: int, n_codes: int, n_validation: int, device: str) -> float:
-    """Seconds to build the count-based densities from n_codes random codes."""
-    codes = torch.randint(0, 32, (n_codes, units), device=device)
-    labels = torch.randint(0, 10, (n_codes,), device=device)
-    start = time.time()
-    counts.fit_count_model(codes, labels, codes[:n_validation], 10, 32)
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    return time.time() - start
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--train", type=int, default=50000, help="training codes of a job")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument("--train", type=int, default=54000, help="training codes of a job")
     parser.add_argument("--test", type=int, default=10000)
     args = parser.parse_args()
-    print(f"device {args.device}, torch threads {torch.get_num_threads()}\n")
-    print("| preset | units | train ex/s | eval ex/s | s count-based densities "
-          "| s per epoch (both models) | s per job at max_epochs |")
-    print("|---|---|---|---|---|---|---|", flush=True)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    peak = matmul_peak_flops(args.device)
+    print(f"device {args.device}, torch threads {torch.get_num_threads()}, "
+          f"matmul peak {peak / 1e9:.1f} GFLOP/s\n")
+    print("| preset | units | parameters | train ex/s | train GFLOP/s | of peak | eval ex/s "
+          "| s per epoch | s to score the test codes |")
+    print("|---|---|---|---|---|---|---|---|---|", flush=True)
     for name, config in PRESETS.items():
         for units in (256, 10):
-            model = AutoregressiveDensity(units, 32, channels=config.channels,
-                                          kernel_size=config.kernel_size, stacks=config.stacks,
-                                          num_labels=10, label_rank=config.label_rank
-                                          ).to(args.device)
-            train = throughput(model, config.batch_size, args.device, True, True)
-            evaluate = throughput(model, config.eval_batch_size, args.device, True, False)
+            model = DenseAutoregressive(units, 32, config.hidden, 10, config.rank
+                                        ).to(args.device)
+            train = throughput(model, config.batch_size, args.device, True)
+            evaluate = throughput(model, config.eval_batch_size, args.device, False)
+            achieved = 3 * forward_flops(model) * train
             n_train = min(args.train, config.train_subset or args.train)
-            n_test = min(args.test, config.test_subset or args.test)
-            epochs = config.max_epochs
-            if config.unit_epoch_budget:
-                epochs = max(1, min(epochs, config.unit_epoch_budget // units))
-            n_fit = int(n_train * (1 - config.validation_fraction))
-            n_validation = n_train - n_fit
-            count_seconds = count_densities_seconds(units, args.train - n_validation,
-                                                    n_validation, args.device)
-            epoch = 2 * n_fit / train + 2 * n_validation / evaluate
-            job = count_seconds + epochs * epoch + 11 * n_test / evaluate
-            print(f"| {name} | {units} | {train:.0f} | {evaluate:.0f} | {count_seconds:.1f} "
-                  f"| {epoch:.1f} | {job:.0f} ({epochs} epochs) |", flush=True)
+            n_validation = round(config.validation_fraction * n_train)
+            epoch = (n_train - n_validation) / train + n_validation / evaluate
+            test = min(args.test, config.test_subset or args.test) * 10 / evaluate
+            parameters = sum(p.numel() for p in model.parameters())
+            print(f"| {name} | {units} | {parameters:,} | {train:.0f} "
+                  f"| {achieved / 1e9:.2f} | {100 * achieved / peak:.0f} % | {evaluate:.0f} "
+                  f"| {epoch:.1f} | {test:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

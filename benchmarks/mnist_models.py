@@ -1,0 +1,140 @@
+"""Density models compared on the real MNIST codes: held-out NLL of q(t | y) against CPU
+seconds. A lower test NLL is a tighter upper bound on H(T | Y); no truth is needed.
+
+    python train_model.py --devices cpu          # activations/, once
+    python benchmarks/mnist_models.py            # one thread; prints a Markdown table
+
+Every model is fitted by infoplane/fit.py exactly as the estimator fits its own (Adam,
+early stopping on a random validation split of the training codes), on the same seeded
+training subset, and scored on all test codes. Models:
+  dense            models/dense.py, the estimator's model (unit order as stored)
+  dense, Chow-Liu  the same, units reordered by a Chow-Liu tree (Prim's order of the
+                   maximum spanning tree of pairwise mutual information on training codes)
+  dense, free      the same without the shared bases: per-unit code embeddings (K x H)
+                   and per-unit output heads (H x K)
+  PixelCNN         models/pixelcnn.py, the gated dilated-convolution model used before
+  transformer      models/transformer.py, causal attention over units
+"""
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from infoplane import archive, entropy, fit  # noqa: E402
+from models import AutoregressiveDensity, DenseAutoregressive  # noqa: E402
+from models.transformer import CausalTransformer  # noqa: E402
+
+
+class FreeDense(DenseAutoregressive):
+    """models/dense.py with a free code embedding and a free head per unit (rank = K)."""
+
+    def __init__(self, units, bins, hidden, num_labels):
+        super().__init__(units, bins, hidden, num_labels, rank=bins)
+        with torch.no_grad():  # the identity bases make A_j and V_i free K x H maps
+            self.code_basis.copy_(torch.eye(bins))
+            self.output_basis.copy_(torch.eye(bins))
+        self.code_basis.requires_grad_(False)
+        self.output_basis.requires_grad_(False)
+
+
+def pairwise_information_bits(codes: np.ndarray, bins: int) -> np.ndarray:
+    """Plug-in I(t_i; t_j) for every pair of units: (N, D) -> (D, D)."""
+    n, units = codes.shape
+    one_hot = torch.zeros(n, units * bins, dtype=torch.float64)
+    one_hot.scatter_(1, torch.as_tensor(codes.astype(np.int64)) + bins * torch.arange(units),
+                     1.0)
+    joint = (one_hot.T @ one_hot).view(units, bins, units, bins).permute(0, 2, 1, 3) / n
+    marginal = joint.diagonal(dim1=0, dim2=1).sum(-1).T  # (D, K)
+    ratio = joint / (marginal[:, None, :, None] * marginal[None, :, None, :])
+    terms = torch.where(joint > 0, joint * torch.log2(ratio.clamp_min(1e-300)), 0.0)
+    return terms.sum((2, 3)).numpy()
+
+
+def chow_liu_order(codes: np.ndarray, bins: int) -> np.ndarray:
+    """Prim's insertion order of the maximum spanning tree of pairwise information, from
+    the unit of highest entropy: every unit comes after its tree parent."""
+    information = pairwise_information_bits(codes, bins)
+    order = [int(np.argmax(np.diag(information)))]
+    best = information[order[0]].copy()
+    best[order] = -np.inf
+    for _ in range(len(information) - 1):
+        nxt = int(np.argmax(best))
+        order.append(nxt)
+        best = np.maximum(best, information[nxt])
+        best[order] = -np.inf
+    return np.array(order)
+
+
+MODELS = {
+    "dense": lambda d, k, l: DenseAutoregressive(d, k, 64, l, rank=8),
+    "dense, Chow-Liu": lambda d, k, l: DenseAutoregressive(d, k, 64, l, rank=8),
+    "dense, free": lambda d, k, l: FreeDense(d, k, 64, l),
+    "PixelCNN": lambda d, k, l: AutoregressiveDensity(d, k, channels=64, num_labels=l),
+    "transformer": lambda d, k, l: CausalTransformer(d, k, width=64, layers=2, num_labels=l),
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--activations-dir", default="activations")
+    parser.add_argument("--jobs", default="hidden1:0,hidden1:20,hidden1:9000,"
+                                          "hidden2:0,hidden2:20,hidden2:9000")
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--train-subset", type=int, default=0, help="0: all training codes")
+    parser.add_argument("--max-epochs", type=int, default=30)
+    parser.add_argument("--lr", type=float, default=1e-2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    meta = archive.read_meta(args.activations_dir)
+    bins, labels_count = meta["bins"], meta["num_labels"]
+    print(f"one thread; training subset {args.train_subset or 'all'}; lr {args.lr}; "
+          f"max {args.max_epochs} epochs, patience 2\n")
+    print("| job | model | parameters | CPU s / epoch | best / epochs | stopped | "
+          "val NLL [bits] | test NLL [bits] |")
+    print("|---|---|---|---|---|---|---|---|", flush=True)
+    for job in args.jobs.split(","):
+        layer, iteration = job.split(":")
+        arrays = archive.read_archive(archive.archive_path(args.activations_dir,
+                                                           int(iteration)), meta)
+        codes = arrays[f"train_{layer}"].astype(np.int64)
+        labels = arrays["train_labels"].astype(np.int64)
+        rng = np.random.default_rng(args.seed)
+        order = rng.permutation(len(codes))[:args.train_subset or None]
+        n_val = len(order) // 10
+        units = codes.shape[1]
+        for name in args.models.split(","):
+            unit_order = (chow_liu_order(codes[order[n_val:]][:10000], bins)
+                          if "Chow-Liu" in name else np.arange(units))
+
+            def tensors(c, y):
+                return torch.as_tensor(c[:, unit_order]), torch.as_tensor(y)
+
+            train = tensors(codes[order[n_val:]], labels[order[n_val:]])
+            validation = tensors(codes[order[:n_val]], labels[order[:n_val]])
+            test = tensors(arrays[f"test_{layer}"].astype(np.int64),
+                           arrays["test_labels"].astype(np.int64))
+            torch.manual_seed(args.seed)
+            model = MODELS[name](units, bins, labels_count)
+            fit.initialise_unit_logits(model, train[0])
+            parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
+            cpu = time.process_time()
+            history = fit.fit_model(model, train, validation, with_labels=True, lr=args.lr,
+                                    batch_size=128, max_epochs=args.max_epochs, patience=2,
+                                    seed=args.seed, log=lambda line: None)
+            per_epoch = (time.process_time() - cpu) / history["epochs"]
+            test_nll = float(entropy.nats_to_bits(-fit.log_prob_nats(model, *test).mean()))
+            print(f"| {layer} @ {iteration} | {name} | {parameters:,} | {per_epoch:.1f} "
+                  f"| {history['best_epoch']} / {history['epochs']} "
+                  f"| {'early' if history['stopped_early'] else 'cap'} "
+                  f"| {history['val_nll_bits']:.1f} | {test_nll:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
