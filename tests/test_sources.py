@@ -73,3 +73,40 @@ def test_monte_carlo_entropy_agrees_with_enumeration(monkeypatch):
     estimate, se = source.entropy_bits(np.random.default_rng(6), samples=20000)
     assert exact_se == 0 and 0 < se < 0.02
     assert abs(estimate - exact) < 4 * se
+
+
+def _tiny_latent_classes(rng):
+    return sources.LatentClassSource(rng.dirichlet(np.ones(3)),
+                                     rng.dirichlet(np.full(2, 0.5), 3),
+                                     rng.dirichlet(np.full(3, 0.5), (3, 4)))
+
+
+def test_latent_class_likelihoods_and_entropies_match_enumeration():
+    source = _tiny_latent_classes(np.random.default_rng(0))
+    every = np.array(list(itertools.product(range(3), repeat=4)))
+    p_t = np.exp(source.log_prob_nats(every))
+    assert abs(p_t.sum() - 1) < 1e-12
+    p_y = source.prior @ source.label_given_class
+    p_t_y = np.stack([np.exp(source.log_prob_given_label_nats(every, np.full(len(every), y)))
+                      for y in range(2)], 1)  # (T, L)
+    assert np.allclose(p_t_y.sum(0), 1) and np.allclose(p_t_y @ p_y, p_t)
+    h_t = -(p_t * np.log2(p_t)).sum()
+    h_t_y = -(p_y * (p_t_y * np.log2(p_t_y)).sum(0)).sum()
+    estimate = source.entropies_bits(np.random.default_rng(1), 200_000)
+    for key, exact in (("H_T", h_t), ("H_T_given_Y", h_t_y), ("I_TY", h_t - h_t_y)):
+        assert abs(estimate[key] - exact) < 4 * estimate[f"{key}_se"] + 1e-3, key
+
+
+def test_em_fit_of_latent_classes_recovers_the_likelihood_of_its_source():
+    rng = np.random.default_rng(2)
+    truth = sources.LatentClassSource(np.full(3, 1 / 3), np.eye(3) * 0.9 + 0.1 / 3,
+                                      rng.dirichlet(np.full(4, 0.2), (3, 12)))
+    codes, labels = truth.sample(4000, rng)
+    fitted = sources.fit_latent_classes(codes, labels, 4, 3, 3, rng, iterations=40,
+                                        smoothing=0.01)
+    test_codes, _ = truth.sample(2000, rng)
+    exact = truth.log_prob_nats(test_codes).mean()
+    one_class = sources.fit_latent_classes(codes, labels, 4, 3, 1, rng, smoothing=0.01)
+    assert exact - fitted.log_prob_nats(test_codes).mean() < 0.3  # nats per example
+    assert exact - one_class.log_prob_nats(test_codes).mean() > 3.0  # the classes matter
+    assert fitted.units == 12 and fitted.bins == 4 and fitted.num_labels == 3
