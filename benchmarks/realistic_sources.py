@@ -61,7 +61,7 @@ def main():
                                  config=config, device=args.device, seed=args.seed,
                                  log=lambda line: None)
         h, h_y, i = truth["H_T"], truth["H_T_given_Y"], truth["I_TY"]
-        f = r["fit_conditional"]
+        f = r["fit"]
         print(f"| {layer} @ {iteration} | {h:.2f} ± {truth['H_T_se']:.2f} | {r['H_T_bits']:.2f} "
               f"| {100 * (r['H_T_bits'] / h - 1):+.2f} % | {h_y:.2f} ± {truth['H_T_given_Y_se']:.2f} "
               f"| {r['H_T_given_Y_bits']:.2f} | {100 * (r['H_T_given_Y_bits'] / h_y - 1):+.2f} % "

@@ -36,17 +36,19 @@ def log_prob_nats(model, codes: torch.Tensor, labels=None,
 
 
 @torch.no_grad()
-def log_prob_every_label_nats(model, codes: torch.Tensor, batch_size: int = 256) -> np.ndarray:
-    """log q(t | y) for every example and every label y: (N, D) -> (N, L) float64."""
+def log_prob_and_label_posterior_nats(model, codes: torch.Tensor, batch_size: int = 256):
+    """log q(t) (N,) and log q(y | t) (N, L) of a model that ends in the label, float64."""
     model.eval()
-    parts = [model.log_prob_every_label_nats(codes[i:i + batch_size])
+    parts = [model.log_prob_and_label_posterior_nats(codes[i:i + batch_size])
              for i in range(0, len(codes), batch_size)]
-    return torch.cat(parts).double().cpu().numpy()
+    return (torch.cat([p[0] for p in parts]).double().cpu().numpy(),
+            torch.cat([p[1] for p in parts]).double().cpu().numpy())
 
 
-def fit_model(model, train, validation, *, with_labels: bool, lr: float, batch_size: int,
+def fit_model(model, train, validation, *, lr: float, batch_size: int, with_labels: bool = False,
               max_epochs: int, patience: int, seed: int, min_improvement: float = 0.0,
-              lr_decay: float = 0.5, eval_batch_size: int = 256, log=print) -> dict:
+              lr_decay: float = 0.5, eval_batch_size: int = 256, log_likelihood=None,
+              log=print) -> dict:
     """Minimise the mean negative log-likelihood of `model` on train = (codes (N, D),
     labels (N,)) with Adam. After each epoch the model is scored on `validation`; a score
     below the best by more than the fraction `min_improvement` of the best is an
@@ -55,14 +57,25 @@ def fit_model(model, train, validation, *, with_labels: bool, lr: float, batch_s
     in a row without improvement (early stopping: `stopped_early` true) or at `max_epochs`.
     The best state is loaded; returns its history in bits per example, where
     train_nll_bits is the NLL on as many training examples as the validation split holds
-    (its gap to val_nll_bits measures overfitting)."""
+    (its gap to val_nll_bits measures overfitting). The objective is
+    model.log_prob_nats(codes [, labels]) per example, or log_likelihood(model, codes,
+    labels) where given."""
     codes, labels = train
+
+    def score(c, y):
+        if log_likelihood is not None:
+            return log_likelihood(model, c, y)
+        return model.log_prob_nats(c, y if with_labels else None)
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
 
+    @torch.no_grad()
     def nll_bits(data):
-        return float(nats_to_bits(-log_prob_nats(
-            model, data[0], data[1] if with_labels else None, eval_batch_size).mean()))
+        model.eval()
+        total = sum(float(score(data[0][i:i + eval_batch_size],
+                                data[1][i:i + eval_batch_size]).double().sum())
+                    for i in range(0, len(data[0]), eval_batch_size))
+        return float(nats_to_bits(-total / len(data[0])))
 
     best = {"epoch": 0, "val_nll_bits": nll_bits(validation),
             "state": copy.deepcopy(model.state_dict())}
@@ -74,8 +87,7 @@ def fit_model(model, train, validation, *, with_labels: bool, lr: float, batch_s
         total = 0.0
         for i in range(0, len(codes), batch_size):
             batch = order[i:i + batch_size]
-            loss = -model.log_prob_nats(codes[batch],
-                                        labels[batch] if with_labels else None).mean()
+            loss = -score(codes[batch], labels[batch]).mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

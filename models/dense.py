@@ -16,6 +16,12 @@ unit's own marginal exactly; nothing is assumed smooth along the unit axis. With
 (A = 0) the model is a mixture over labels of independent units; with one label it is the
 plain autoregressive density q(t).
 
+With `label_classes` = L the model also ends in the label, a head on the sum over all units:
+
+    log q(y | t) = log softmax(W phi(h_D) + w)[y],   h_D = a + sum_j A_j^T b(t_j),
+
+so that q(t, y) = q(t) q(y | t) is one autoregressive density over (t_0, ..., t_{D-1}, y).
+
 Tensors are kept unit-major, (D, B, .), so that the maps are batched matrix products, and
 the running sum is a blocked product with triangular matrices (exclusive_prefix_sum):
 everything is matrix products forward and backward, which CPUs and GPUs run near peak.
@@ -35,8 +41,9 @@ class DenseAutoregressive(nn.Module):
     """q(t) (num_labels = 0) or q(t | y) (num_labels > 0) over `units` codes in `bins` bins."""
 
     def __init__(self, units: int, bins: int, hidden: int = 64, num_labels: int = 0,
-                 rank: int = 8):
+                 rank: int = 8, label_classes: int = 0):
         super().__init__()
+        self.label_classes = label_classes
         self.units, self.bins, self.hidden, self.num_labels = units, bins, hidden, num_labels
         self.code_basis = nn.Parameter(torch.randn(bins, rank))                   # b
         self.unit_inputs = nn.Parameter(torch.randn(units, rank, hidden)
@@ -49,6 +56,10 @@ class DenseAutoregressive(nn.Module):
         if num_labels:
             self.label_hidden = nn.Parameter(torch.zeros(num_labels, hidden))
             self.label_logits = nn.Parameter(torch.zeros(num_labels, units, bins))
+        if label_classes:
+            self.label_head = nn.Linear(hidden, label_classes)  # W, w
+            nn.init.zeros_(self.label_head.weight)
+            nn.init.zeros_(self.label_head.bias)
         self.block = math.ceil(math.sqrt(units))
         self.register_buffer("within", _strictly_lower(self.block), persistent=False)
         self.register_buffer("across", _strictly_lower(math.ceil(units / self.block)),
@@ -63,11 +74,25 @@ class DenseAutoregressive(nn.Module):
         before = torch.matmul(self.across, padded.sum(dim=1))  # all rows of earlier blocks
         return (within + before[:, None, :]).reshape(blocks * self.block, -1)[:len(x)]
 
-    def hidden_states(self, codes: torch.Tensor) -> torch.Tensor:
-        """h_i without the label: (B, D) int codes -> (D, B, H)."""
+    def hidden_states(self, codes: torch.Tensor, with_total: bool = False):
+        """h_i without the label: (B, D) int codes -> (D, B, H); with_total: also h_D (B, H)."""
         contributions = torch.bmm(self.code_basis[codes.T], self.unit_inputs)  # A_j^T b(t_j)
         before = self.exclusive_prefix_sum(contributions.reshape(self.units, -1))
-        return before.view(self.units, len(codes), self.hidden) + self.start
+        hidden = before.view(self.units, len(codes), self.hidden) + self.start
+        return (hidden, hidden[-1] + contributions[-1]) if with_total else hidden
+
+    def log_prob_and_label_posterior_nats(self, codes):
+        """log q(t) (B,) and log q(y | t) for every label (B, L), from one pass."""
+        if self.num_labels or not self.label_classes:
+            raise ValueError("needs a label-free model with label_classes > 0")
+        hidden, total = self.hidden_states(codes, with_total=True)
+        log_q_t = self._log_q_units(hidden, codes, None).sum(dim=0)
+        return log_q_t, F.log_softmax(self.label_head(torch.tanh(total)), dim=-1)
+
+    def log_joint_nats(self, codes, labels, label_weight: float = 1.0):
+        """log q(t) + label_weight log q(y | t): (B, D), (B,) -> (B,); weight 1: log q(t, y)."""
+        log_q_t, log_posterior = self.log_prob_and_label_posterior_nats(codes)
+        return log_q_t + label_weight * log_posterior.gather(1, labels[:, None]).squeeze(1)
 
     def _log_q_units(self, hidden, codes, labels) -> torch.Tensor:
         """(D, B, H) label-free hidden states -> (D, B) log q(t_i | t_<i [, y]) in nats."""

@@ -112,7 +112,7 @@ def test_plugin_estimate_and_bookkeeping(case):
     assert r["units"] == source.units and r["n_test"] == 5000
     assert r["n_train"] + r["n_validation"] == CASES[case[0]][1]
     assert np.isclose(r["H_T_bits_per_unit"] * source.units, r["H_T_bits"])
-    fitted = r["fit_conditional"]
+    fitted = r["fit"]
     assert 1 <= fitted["best_epoch"] < fitted["epochs"] < CONFIG.max_epochs
     assert fitted["stopped_early"]  # converged, not cut off by the cap
     assert fitted["train_nll_bits"] > 0 and fitted["val_nll_bits"] > 0
@@ -126,9 +126,9 @@ def test_paired_flag_adds_the_original_two_model_estimate():
     config = EstimatorConfig(hidden=8, max_epochs=2, paired=True, probe=False)
     r = estimate_information(*train, *test, bins=3, num_labels=2, config=config, seed=5,
                              log=lambda line: None)
-    assert "I_TY_probe_bits" not in r and r["fit_marginal"]["epochs"] <= 2
+    assert "I_TY_probe_bits" not in r and r["fit_conditional"]["epochs"] <= 2
     assert r["I_TY_paired_bits"] == pytest.approx(
-        r["H_T_marginal_model_bits"] - r["H_T_given_Y_bits"], abs=1e-6)
+        r["H_T_bits"] - r["H_T_given_Y_conditional_model_bits"], abs=1e-6)
 
 
 def test_scored_test_codes_do_not_change_any_fitted_choice():
@@ -141,8 +141,8 @@ def test_scored_test_codes_do_not_change_any_fitted_choice():
     runs = [estimate_information(*train, *source.sample(300, rng), bins=4, num_labels=3,
                                  config=config, seed=1, log=lambda line: None)
             for _ in range(2)]
-    assert runs[0]["fit_conditional"]["val_nll_bits"] == runs[1]["fit_conditional"]["val_nll_bits"]
-    assert runs[0]["fit_conditional"]["best_epoch"] == runs[1]["fit_conditional"]["best_epoch"]
+    assert runs[0]["fit"]["val_nll_bits"] == runs[1]["fit"]["val_nll_bits"]
+    assert runs[0]["fit"]["best_epoch"] == runs[1]["fit"]["best_epoch"]
     assert runs[0]["probe_penalty"] == runs[1]["probe_penalty"]
     assert runs[0]["H_T_bits"] != runs[1]["H_T_bits"]
 

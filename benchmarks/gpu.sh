@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# On a machine with a CUDA GPU: speed, realistic-source accuracy and the full-preset demo,
+# each under its own time limit so that the whole script ends inside 8 minutes; one table
+# per part on stdout, logs under $OUT (or /tmp). Usage: bash benchmarks/gpu.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/gpu_bench}; mkdir -p "$OUT"
+make venv >"$OUT/venv.log" 2>&1 || { echo "venv failed, see $OUT/venv.log"; exit 1; }
+PY=.venv/bin/python
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
+echo "## speed"; timeout 60 $PY benchmarks/speed.py --device cuda:0
+echo "## training (activations/)"
+timeout 90 $PY train_model.py --devices 0 | tail -1
+echo "## realistic sources, full preset"
+timeout 180 $PY benchmarks/realistic_sources.py --preset full --device cuda:0 \
+    --jobs hidden1:1000,hidden2:9000
+echo "## full-preset demo"
+start=$(date +%s)
+timeout 150 .venv/bin/mpirun -np 1 $PY generator.py --devices 0 --preset full \
+    --results-dir "$OUT/results" >"$OUT/generator.log" 2>&1
+echo "generator exit $? in $(( $(date +%s) - start )) s"
+$PY -c "
+from infoplane import plotting, results
+print(plotting.results_table(results.read_summary('$OUT/results')))" 2>&1 | tail -20
