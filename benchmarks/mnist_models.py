@@ -1,5 +1,5 @@
-"""Density models compared on the real MNIST codes: held-out NLL of q(t | y) against CPU
-seconds. A lower test NLL is a tighter upper bound on H(T | Y); no truth is needed.
+"""Density models compared on the real MNIST codes: held-out NLL of q(t) against CPU
+seconds. A lower test NLL is a tighter upper bound on H(T); no truth is needed.
 
     python train_model.py --devices cpu          # activations/, once
     python benchmarks/mnist_models.py            # one thread; prints a Markdown table
@@ -8,11 +8,11 @@ Every model is fitted by infoplane/fit.py exactly as the estimator fits its own 
 early stopping on a random validation split of the training codes), on the same seeded
 training subset, and scored on all test codes. Models:
   dense            models/dense.py, the estimator's model (unit order as stored)
-  dense, Chow-Liu  the same, units reordered by a Chow-Liu tree (Prim's order of the
+  dense-chow-liu   the same, units reordered by a Chow-Liu tree (Prim's order of the
                    maximum spanning tree of pairwise mutual information on training codes)
-  dense, free      the same without the shared bases: per-unit code embeddings (K x H)
+  dense-free       the same without the shared bases: per-unit code embeddings (K x H)
                    and per-unit output heads (H x K)
-  PixelCNN         models/pixelcnn.py, the gated dilated-convolution model used before
+  pixelcnn         models/pixelcnn.py, the gated dilated-convolution model used before
   transformer      models/transformer.py, causal attention over units
 """
 import argparse
@@ -50,7 +50,7 @@ def pairwise_information_bits(codes: np.ndarray, bins: int) -> np.ndarray:
     one_hot.scatter_(1, torch.as_tensor(codes.astype(np.int64)) + bins * torch.arange(units),
                      1.0)
     joint = (one_hot.T @ one_hot).view(units, bins, units, bins).permute(0, 2, 1, 3) / n
-    marginal = joint.diagonal(dim1=0, dim2=1).sum(-1).T  # (D, K)
+    marginal = joint.diagonal(dim1=0, dim2=1).sum(1).T  # (D, K): p_i(a) = sum_b p(t_i=a, t_i=b)
     ratio = joint / (marginal[:, None, :, None] * marginal[None, :, None, :])
     terms = torch.where(joint > 0, joint * torch.log2(ratio.clamp_min(1e-300)), 0.0)
     return terms.sum((2, 3)).numpy()
@@ -73,9 +73,9 @@ def chow_liu_order(codes: np.ndarray, bins: int) -> np.ndarray:
 
 MODELS = {
     "dense": lambda d, k, l: DenseAutoregressive(d, k, 64, l, rank=8),
-    "dense, Chow-Liu": lambda d, k, l: DenseAutoregressive(d, k, 64, l, rank=8),
-    "dense, free": lambda d, k, l: FreeDense(d, k, 64, l),
-    "PixelCNN": lambda d, k, l: AutoregressiveDensity(d, k, channels=64, num_labels=l),
+    "dense-chow-liu": lambda d, k, l: DenseAutoregressive(d, k, 64, l, rank=8),
+    "dense-free": lambda d, k, l: FreeDense(d, k, 64, l),
+    "pixelcnn": lambda d, k, l: AutoregressiveDensity(d, k, channels=64, num_labels=l),
     "transformer": lambda d, k, l: CausalTransformer(d, k, width=64, layers=2, num_labels=l),
 }
 
@@ -93,7 +93,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(1)
     meta = archive.read_meta(args.activations_dir)
-    bins, labels_count = meta["bins"], meta["num_labels"]
+    bins = meta["bins"]
     print(f"one thread; training subset {args.train_subset or 'all'}; lr {args.lr}; "
           f"max {args.max_epochs} epochs, patience 2\n")
     print("| job | model | parameters | CPU s / epoch | best / epochs | stopped | "
@@ -111,7 +111,7 @@ def main():
         units = codes.shape[1]
         for name in args.models.split(","):
             unit_order = (chow_liu_order(codes[order[n_val:]][:10000], bins)
-                          if "Chow-Liu" in name else np.arange(units))
+                          if name == "dense-chow-liu" else np.arange(units))
 
             def tensors(c, y):
                 return torch.as_tensor(c[:, unit_order]), torch.as_tensor(y)
@@ -121,15 +121,15 @@ def main():
             test = tensors(arrays[f"test_{layer}"].astype(np.int64),
                            arrays["test_labels"].astype(np.int64))
             torch.manual_seed(args.seed)
-            model = MODELS[name](units, bins, labels_count)
+            model = MODELS[name](units, bins, 0)
             fit.initialise_unit_logits(model, train[0])
             parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
             cpu = time.process_time()
-            history = fit.fit_model(model, train, validation, with_labels=True, lr=args.lr,
+            history = fit.fit_model(model, train, validation, lr=args.lr,
                                     batch_size=128, max_epochs=args.max_epochs, patience=2,
                                     seed=args.seed, log=lambda line: None)
             per_epoch = (time.process_time() - cpu) / history["epochs"]
-            test_nll = float(entropy.nats_to_bits(-fit.log_prob_nats(model, *test).mean()))
+            test_nll = float(entropy.nats_to_bits(-fit.log_prob_nats(model, test[0]).mean()))
             print(f"| {layer} @ {iteration} | {name} | {parameters:,} | {per_epoch:.1f} "
                   f"| {history['best_epoch']} / {history['epochs']} "
                   f"| {'early' if history['stopped_early'] else 'cap'} "
