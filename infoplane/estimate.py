@@ -69,6 +69,29 @@ PRESETS = {
 }
 
 
+_RANGES = {  # field: (lowest allowed, highest allowed, whether the lowest is excluded)
+    "hidden": (1, None, False), "rank": (1, None, False), "batch_size": (1, None, False),
+    "lr": (0.0, None, True), "lr_decay": (0.0, 1.0, True), "max_epochs": (1, None, False),
+    "patience": (1, None, False), "min_improvement": (0.0, 1.0, False),
+    "validation_fraction": (0.0, 1.0, True), "train_subset": (0, None, False),
+    "test_subset": (0, None, False), "label_weight": (0.0, None, False),
+    "eval_batch_size": (1, None, False),
+}
+
+
+def check_config(config: EstimatorConfig) -> None:
+    """A ValueError naming the first field outside its range (or not finite)."""
+    for name, (low, high, open_low) in _RANGES.items():
+        value = getattr(config, name)
+        if not math.isfinite(value) or value < low or (open_low and value == low) \
+                or (high is not None and value > high) \
+                or (name in ("min_improvement", "validation_fraction") and value == high):
+            bound = f"{'>' if open_low else '>='} {low}" + \
+                (f" and < {high}" if name in ("min_improvement", "validation_fraction")
+                 else f" and <= {high}" if high is not None else "")
+            raise ValueError(f"{name} must be {bound}, got {value!r}")
+
+
 def with_overrides(config: EstimatorConfig, overrides: str) -> EstimatorConfig:
     """Apply 'name=value,name=value' to a config, each value parsed as its field's type."""
     if not overrides:
@@ -86,8 +109,14 @@ def with_overrides(config: EstimatorConfig, overrides: str) -> EstimatorConfig:
                 raise ValueError(f"{name} takes 0/1/true/false, got {value!r}")
             changes[name] = value.lower() in ("1", "true")
         else:
-            changes[name] = kind(value)
-    return dataclasses.replace(config, **changes)
+            try:
+                changes[name] = kind(value)
+            except ValueError:
+                raise ValueError(f"{name} takes a{'n integer' if kind is int else ' number'}, "
+                                 f"got {value!r}") from None
+    changed = dataclasses.replace(config, **changes)
+    check_config(changed)
+    return changed
 
 
 def _check_codes(codes, labels, bins: int, num_labels: int, split: str) -> None:
@@ -113,6 +142,7 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     """Fit q(t | y) on (train_codes (N, D) ints in [0, bins), train_labels (N,) in
     [0, num_labels)) and return the estimates of the module doc on the test codes."""
     start = time.time()
+    check_config(config)
     train_codes, test_codes = np.asarray(train_codes), np.asarray(test_codes)
     train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
     _check_codes(train_codes, train_labels, bins, num_labels, "train")

@@ -8,7 +8,7 @@ import pytest
 
 from infoplane import sources
 from infoplane.entropy import categorical_entropy_bits
-from infoplane.estimate import EstimatorConfig, estimate_information
+from infoplane.estimate import EstimatorConfig, check_config, estimate_information, with_overrides
 
 CONFIG = EstimatorConfig(hidden=32, max_epochs=60, patience=3)
 H_RELATIVE_TOLERANCE = 0.02   # of H(T) and H(T|Y), plus 3 standard errors
@@ -191,8 +191,29 @@ def test_inconsistent_inputs_are_refused(change, message):
 
 
 def test_overrides_parse_each_field_by_its_type():
-    from infoplane.estimate import with_overrides
     config = with_overrides(CONFIG, "hidden=8,lr=0.5,paired=1,probe=false")
     assert (config.hidden, config.lr, config.paired, config.probe) == (8, 0.5, True, False)
     with pytest.raises(ValueError, match="paired takes"):
         with_overrides(CONFIG, "paired=maybe")
+
+
+@pytest.mark.parametrize("override, field", [
+    ("max_epochs=-3", "max_epochs"), ("max_epochs=0", "max_epochs"), ("max_epochs=abc", "max_epochs"),
+    ("lr=nan", "lr"), ("lr=-1", "lr"), ("lr=0", "lr"), ("lr=inf", "lr"),
+    ("train_subset=-5", "train_subset"), ("test_subset=-1", "test_subset"),
+    ("batch_size=0", "batch_size"), ("eval_batch_size=0", "eval_batch_size"),
+    ("hidden=0", "hidden"), ("rank=0", "rank"), ("patience=0", "patience"),
+    ("lr_decay=0", "lr_decay"), ("lr_decay=1.5", "lr_decay"),
+    ("min_improvement=-0.1", "min_improvement"), ("min_improvement=1", "min_improvement"),
+    ("validation_fraction=0", "validation_fraction"),
+    ("validation_fraction=1", "validation_fraction"), ("label_weight=-1", "label_weight"),
+])
+def test_bad_settings_are_refused_naming_the_field(override, field):
+    with pytest.raises(ValueError, match=f"^{field} "):
+        with_overrides(CONFIG, override)
+
+
+def test_every_preset_passes_its_own_checks():
+    from infoplane.estimate import PRESETS
+    for config in PRESETS.values():
+        check_config(config)
