@@ -1,5 +1,5 @@
-"""Fit the conditional autoregressive density q(t | y) to every (save iteration, layer) in activations/
-and write the information-plane estimates to results/, over MPI ranks.
+"""Fit the autoregressive density q(t, y) = q(t) q(y | t) to every (save iteration, layer)
+in activations/ and write the information-plane estimates to results/, over MPI ranks.
 
     python generator.py --devices cpu --preset quick                  # one rank
     mpirun -np 4 python generator.py --devices 0,1,2,3                # rank r uses GPU r % 4

@@ -69,26 +69,26 @@ PRESETS = {
 }
 
 
-_RANGES = {  # field: (lowest allowed, highest allowed, whether the lowest is excluded)
-    "hidden": (1, None, False), "rank": (1, None, False), "batch_size": (1, None, False),
-    "lr": (0.0, None, True), "lr_decay": (0.0, 1.0, True), "max_epochs": (1, None, False),
-    "patience": (1, None, False), "min_improvement": (0.0, 1.0, False),
-    "validation_fraction": (0.0, 1.0, True), "train_subset": (0, None, False),
-    "test_subset": (0, None, False), "label_weight": (0.0, None, False),
-    "eval_batch_size": (1, None, False),
+_RANGES = {  # field: (low, high, low excluded, high excluded); None: unbounded
+    "hidden": (1, None, False, False), "rank": (1, None, False, False),
+    "batch_size": (1, None, False, False), "lr": (0.0, None, True, False),
+    "lr_decay": (0.0, 1.0, True, False), "max_epochs": (1, None, False, False),
+    "patience": (1, None, False, False), "min_improvement": (0.0, 1.0, False, True),
+    "validation_fraction": (0.0, 1.0, True, True), "train_subset": (0, None, False, False),
+    "test_subset": (0, None, False, False), "label_weight": (0.0, None, False, False),
+    "eval_batch_size": (1, None, False, False),
 }
 
 
 def check_config(config: EstimatorConfig) -> None:
     """A ValueError naming the first field outside its range (or not finite)."""
-    for name, (low, high, open_low) in _RANGES.items():
+    for name, (low, high, low_open, high_open) in _RANGES.items():
         value = getattr(config, name)
-        if not math.isfinite(value) or value < low or (open_low and value == low) \
-                or (high is not None and value > high) \
-                or (name in ("min_improvement", "validation_fraction") and value == high):
-            bound = f"{'>' if open_low else '>='} {low}" + \
-                (f" and < {high}" if name in ("min_improvement", "validation_fraction")
-                 else f" and <= {high}" if high is not None else "")
+        inside = math.isfinite(value) and (value > low if low_open else value >= low) and (
+            high is None or (value < high if high_open else value <= high))
+        if not inside:
+            bound = f"{'>' if low_open else '>='} {low}" + (
+                "" if high is None else f" and {'<' if high_open else '<='} {high}")
             raise ValueError(f"{name} must be {bound}, got {value!r}")
 
 
@@ -139,8 +139,8 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
                          test_codes: np.ndarray, test_labels: np.ndarray, *, bins: int,
                          num_labels: int, config: EstimatorConfig = EstimatorConfig(),
                          device: str = "cpu", seed: int = 0, log=print) -> dict:
-    """Fit q(t | y) on (train_codes (N, D) ints in [0, bins), train_labels (N,) in
-    [0, num_labels)) and return the estimates of the module doc on the test codes."""
+    """Fit q(t, y) = q(t) q(y | t) on (train_codes (N, D) ints in [0, bins), train_labels
+    (N,) in [0, num_labels)) and return the estimates of the module doc on the test codes."""
     start = time.time()
     check_config(config)
     train_codes, test_codes = np.asarray(train_codes), np.asarray(test_codes)

@@ -25,24 +25,26 @@ def initialise_unit_logits(model, codes: torch.Tensor) -> None:
 
 
 @torch.no_grad()
-def log_prob_nats(model, codes: torch.Tensor, labels=None,
-                  batch_size: int = 256) -> np.ndarray:
-    """log q(t [| y]) for every example, in nats: (N, D) -> (N,) float64."""
+def _in_batches(model, function, arrays, batch_size: int):
+    """function(*slices) over consecutive batches of `arrays` (a None passes through), the
+    model in eval mode; outputs concatenated as float64 numpy (a tuple of them for tuples)."""
     model.eval()
-    parts = [model.log_prob_nats(codes[i:i + batch_size],
-                                 None if labels is None else labels[i:i + batch_size])
-             for i in range(0, len(codes), batch_size)]
+    parts = [function(*(None if a is None else a[i:i + batch_size] for a in arrays))
+             for i in range(0, len(arrays[0]), batch_size)]
+    if isinstance(parts[0], tuple):
+        return tuple(torch.cat(p).double().cpu().numpy() for p in zip(*parts))
     return torch.cat(parts).double().cpu().numpy()
 
 
-@torch.no_grad()
+def log_prob_nats(model, codes: torch.Tensor, labels=None,
+                  batch_size: int = 256) -> np.ndarray:
+    """log q(t [| y]) for every example, in nats: (N, D) -> (N,) float64."""
+    return _in_batches(model, model.log_prob_nats, (codes, labels), batch_size)
+
+
 def log_prob_and_label_posterior_nats(model, codes: torch.Tensor, batch_size: int = 256):
     """log q(t) (N,) and log q(y | t) (N, L) of a model that ends in the label, float64."""
-    model.eval()
-    parts = [model.log_prob_and_label_posterior_nats(codes[i:i + batch_size])
-             for i in range(0, len(codes), batch_size)]
-    return (torch.cat([p[0] for p in parts]).double().cpu().numpy(),
-            torch.cat([p[1] for p in parts]).double().cpu().numpy())
+    return _in_batches(model, model.log_prob_and_label_posterior_nats, (codes,), batch_size)
 
 
 def fit_model(model, train, validation, *, lr: float, batch_size: int, with_labels: bool = False,
@@ -66,16 +68,12 @@ def fit_model(model, train, validation, *, lr: float, batch_size: int, with_labe
         if log_likelihood is not None:
             return log_likelihood(model, c, y)
         return model.log_prob_nats(c, y if with_labels else None)
+
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
 
-    @torch.no_grad()
     def nll_bits(data):
-        model.eval()
-        total = sum(float(score(data[0][i:i + eval_batch_size],
-                                data[1][i:i + eval_batch_size]).double().sum())
-                    for i in range(0, len(data[0]), eval_batch_size))
-        return float(nats_to_bits(-total / len(data[0])))
+        return float(nats_to_bits(-_in_batches(model, score, data, eval_batch_size).mean()))
 
     best = {"epoch": 0, "val_nll_bits": nll_bits(validation),
             "state": copy.deepcopy(model.state_dict())}

@@ -117,12 +117,3 @@ class DenseAutoregressive(nn.Module):
         """log q(t [| y]) in nats for each example: (B, D) -> (B,)."""
         self._check(labels)
         return self._log_q_units(self.hidden_states(codes), codes, labels).sum(dim=0)
-
-    def log_prob_every_label_nats(self, codes) -> torch.Tensor:
-        """log q(t | y) for every label: (B, D) -> (B, L); the running sum is computed once."""
-        if not self.num_labels:
-            raise ValueError("log q(t | y) for every label needs a conditional model")
-        hidden = self.hidden_states(codes)
-        return torch.stack([
-            self._log_q_units(hidden, codes, torch.full_like(codes[:, 0], y)).sum(dim=0)
-            for y in range(self.num_labels)], dim=1)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,6 +17,16 @@ from infoplane import archive, binning, sources  # noqa: E402
 
 PYTHON = sys.executable
 MPIRUN = str(Path(PYTHON).parent / "mpirun")
+
+
+def randomised(model, seed=0, scale=0.5):
+    """Give every parameter (the zero-initialised ones included) random values, so that
+    no dependence is hidden by a zero weight."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) * scale)
+    return model
 
 
 def run_script(*args, cwd=ROOT, timeout=600, mpi_ranks=0):

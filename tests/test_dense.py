@@ -6,14 +6,7 @@ import torch
 
 from models import DenseAutoregressive
 
-
-def randomised(model, seed=0):
-    """Random values for every parameter (the zero-initialised ones included)."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.5)
-    return model
+from conftest import randomised
 
 
 @pytest.mark.parametrize("units", [1, 2, 7, 10, 50])
@@ -54,16 +47,6 @@ def test_probabilities_of_all_sequences_sum_to_one(num_labels):
         assert abs(total.item() - 1.0) < 1e-5
 
 
-def test_every_label_at_once_equals_one_label_at_a_time():
-    model = randomised(DenseAutoregressive(7, 5, hidden=8, num_labels=4))
-    codes = torch.randint(0, 5, (6, 7))
-    with torch.no_grad():
-        every = model.log_prob_every_label_nats(codes)  # (B, L)
-        single = torch.stack([model.log_prob_nats(codes, torch.full((6,), y))
-                              for y in range(4)], 1)
-    assert every.shape == (6, 4) and torch.allclose(every, single, atol=1e-5)
-
-
 def test_label_logits_alone_give_a_mixture_of_independent_units():
     """With no embedding and no head, q(t | y) = prod_i softmax(c_i + G_{y,i})[t_i]."""
     model = DenseAutoregressive(5, 3, hidden=4, num_labels=2)
@@ -87,7 +70,8 @@ def test_labels_must_match_the_model():
         DenseAutoregressive(3, 2, num_labels=2).log_prob_nats(
             torch.zeros(1, 3, dtype=torch.long))
     with pytest.raises(ValueError):
-        DenseAutoregressive(3, 2).log_prob_every_label_nats(torch.zeros(1, 3, dtype=torch.long))
+        DenseAutoregressive(3, 2).log_prob_and_label_posterior_nats(
+            torch.zeros(1, 3, dtype=torch.long))
 
 
 def test_the_joint_over_codes_and_a_final_label_sums_to_one():

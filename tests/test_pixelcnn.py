@@ -9,15 +9,7 @@ from infoplane import sources
 from models import AutoregressiveDensity
 from models.pixelcnn import dilations_covering
 
-
-def randomised(model, seed=0):
-    """Give every parameter (the zero-initialised ones included) random values, so that
-    no dependence is hidden by a zero weight."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.5)
-    return model
+from conftest import randomised
 
 
 @pytest.mark.parametrize("num_labels", [0, 3])

@@ -6,17 +6,11 @@ import torch
 
 from models.transformer import CausalTransformer
 
-
-def randomised(model, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.3)
-    return model.eval()
+from conftest import randomised
 
 
 def test_a_leaking_mask_would_be_caught():
-    model = randomised(CausalTransformer(4, 3, width=8, layers=2, heads=2))
+    model = randomised(CausalTransformer(4, 3, width=8, layers=2, heads=2), scale=0.3).eval()
     model.mask.zero_()  # every position attends everywhere: position i sees code i
     sequences = torch.tensor(list(itertools.product(range(3), repeat=4)))
     with torch.no_grad():
@@ -26,7 +20,8 @@ def test_a_leaking_mask_would_be_caught():
 
 def test_probabilities_of_all_sequences_sum_to_one():
     units, bins = 4, 3
-    model = randomised(CausalTransformer(units, bins, width=8, layers=2, heads=2, num_labels=2))
+    model = randomised(CausalTransformer(units, bins, width=8, layers=2, heads=2, num_labels=2),
+                       scale=0.3).eval()
     sequences = torch.tensor(list(itertools.product(range(bins), repeat=units)))
     for label in range(2):
         with torch.no_grad():
