@@ -30,7 +30,7 @@ def main():
     parser.add_argument("--override", default="", help="estimator settings, name=value,...")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--activations-dir", default="activations")
-    parser.add_argument("--jobs", default="hidden1:0,hidden1:9000,hidden2:20,hidden2:9000",
+    parser.add_argument("--jobs", default="hidden1:0,hidden1:1000,hidden2:20,hidden2:9000",
                         help="layer:iteration pairs")
     parser.add_argument("--classes", type=int, default=64)
     parser.add_argument("--train", type=int, default=50000)

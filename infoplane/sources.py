@@ -238,16 +238,21 @@ class LatentClassSource:
         return np.concatenate([log_theta[units, codes[i:i + chunk]].sum(1)
                                for i in range(0, len(codes), chunk)])
 
-    def log_prob_given_label_nats(self, codes, labels) -> np.ndarray:
-        """log p(t | y) = log sum_c p(c | y) prod_i theta[c, i, t_i]: (n,)."""
+    def _log_prob_given_label(self, class_log_likelihoods, labels) -> np.ndarray:
         joint = self.prior[:, None] * self.label_given_class  # (C, L): p(c, y)
         log_class_given_label = np.log(joint / joint.sum(0, keepdims=True)).T  # (L, C)
-        return log_sum_exp(self.class_log_likelihoods_nats(codes)
-                           + log_class_given_label[labels], axis=1)
+        return log_sum_exp(class_log_likelihoods + log_class_given_label[labels], axis=1)
+
+    def _log_prob(self, class_log_likelihoods) -> np.ndarray:
+        return log_sum_exp(class_log_likelihoods + np.log(self.prior), axis=1)
+
+    def log_prob_given_label_nats(self, codes, labels) -> np.ndarray:
+        """log p(t | y) = log sum_c p(c | y) prod_i theta[c, i, t_i]: (n,)."""
+        return self._log_prob_given_label(self.class_log_likelihoods_nats(codes), labels)
 
     def log_prob_nats(self, codes) -> np.ndarray:
         """log p(t) = log sum_c pi_c prod_i theta[c, i, t_i]: (n,)."""
-        return log_sum_exp(self.class_log_likelihoods_nats(codes) + np.log(self.prior), axis=1)
+        return self._log_prob(self.class_log_likelihoods_nats(codes))
 
     def label_entropy_bits(self) -> float:
         return float(categorical_entropy_bits(self.prior @ self.label_given_class))
@@ -256,7 +261,8 @@ class LatentClassSource:
         """Monte Carlo H(T), H(T | Y) and I(T; Y) = E[log p(t | y) - log p(t)], each with its
         standard error (the last from per-sample differences, far smaller than the others)."""
         codes, labels = self.sample(samples, rng)
-        log_t, log_t_y = self.log_prob_nats(codes), self.log_prob_given_label_nats(codes, labels)
+        by_class = self.class_log_likelihoods_nats(codes)  # the costly part, computed once
+        log_t, log_t_y = self._log_prob(by_class), self._log_prob_given_label(by_class, labels)
         out = {}
         for key, values in (("H_T", -log_t), ("H_T_given_Y", -log_t_y),
                             ("I_TY", log_t_y - log_t)):
