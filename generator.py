@@ -4,8 +4,11 @@ in activations/ and write the information-plane estimates to results/, over MPI 
     python generator.py --devices cpu --preset quick                  # one rank
     mpirun -np 4 python generator.py --devices 0,1,2,3                # rank r uses GPU r % 4
 
-Each job's result is written atomically to results/itr{N}_{layer}.json and skipped on a
-rerun; rank 0 merges them into results/summary.csv and summary.json at the end.
+With --seeds R every job is fitted R times with different seeds. Each fit's result is
+written atomically to results/itr{N}_{layer}[_seed{r}].json with the settings that made
+it, and skipped on a rerun with the same settings (other settings are refused); rank 0
+merges every finished result in the folder into results/summary.csv and summary.json at
+the end. A live run locks its results folder.
 """
 import contextlib
 import dataclasses
@@ -21,12 +24,13 @@ from pathlib import Path
 import torch
 from mpi4py import MPI
 
+import infoplane
 from infoplane import archive, cli, jobs, results
-from infoplane.atomic import write_json
 from infoplane.cli import setting
 from infoplane.devices import select_device
 from infoplane.errors import InputError
 from infoplane.estimate import PRESETS, estimate_information, with_overrides
+from infoplane.ranges import check_ranges
 
 
 @dataclass
@@ -42,47 +46,69 @@ class Config:
                           f"(quick: the CPU demo)")
     override: str = setting("", "estimator settings over the preset, e.g. channels=32,"
                             "max_epochs=10 (fields of infoplane.estimate.EstimatorConfig)")
-    overwrite: bool = setting(False, "redo jobs whose result exists")
-    seed: int = setting(0, "base seed; each job's seed also depends on its name")
+    overwrite: bool = setting(False, "redo the selected jobs even where a result exists")
+    seed: int = setting(0, "base seed; each fit's seed also depends on its job and replicate")
+    seeds: int = setting(1, "fits per job, each with its own seed: the summary reports "
+                         "their mean and seed-to-seed standard deviation")
     threads: int = setting(0, "torch CPU threads per rank (0: cores / ranks on this node)")
 
 
-def fingerprint(activations_dir) -> str:
-    """Identifies the activations a result was computed from."""
-    return hashlib.sha256((Path(activations_dir) / archive.META).read_bytes()).hexdigest()[:16]
+RANGES = {"seed": (0, None, False, False), "seeds": (1, None, False, False),
+          "threads": (0, None, False, False)}
+
+
+def fingerprint(activations_dir, iteration: int) -> str:
+    """Identifies the activations of one save iteration: sha256 of meta.json and itr{N}.npz."""
+    digest = hashlib.sha256((Path(activations_dir) / archive.META).read_bytes())
+    with open(archive.archive_path(activations_dir, iteration), "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def expected_settings(job, fingerprints: dict, config: Config, estimator) -> dict:
+    """Everything that changes a fit's numbers (results.SETTINGS), as its result records it."""
+    return {"estimator": dataclasses.asdict(estimator),
+            "activations": fingerprints[job.iteration], "seed": job.seed(config.seed),
+            "version": infoplane.__version__}
 
 
 def prepare(config: Config, estimator) -> tuple:
-    """On rank 0: validate the activations, build the job list, check existing results.
-    Returns (meta, its fingerprint, jobs, jobs to run)."""
+    """On rank 0: validate the activations, build the job lists and check every existing
+    result in the folder against this run's settings. Returns (meta, fingerprints per
+    iteration, every job of the folder, the number selected, the jobs to run)."""
+    results_dir = Path(config.results_dir)
+    if results_dir.exists() and not results_dir.is_dir():
+        raise InputError(f"--results-dir {results_dir} exists and is not a folder")
     meta = archive.read_meta(config.activations_dir)
-    job_list = jobs.job_list(meta, config.iterations, config.layers)
-    for iteration in sorted({job.iteration for job in job_list}):
+    selected = jobs.job_list(meta, config.iterations, config.layers, config.seeds)
+    every_job = jobs.job_list(meta, seeds=config.seeds)
+    fingerprints = {}
+    for iteration in meta["iterations"]:
         archive.read_archive(archive.archive_path(config.activations_dir, iteration), meta)
-    activations = fingerprint(config.activations_dir)
-    todo = []
-    for job in job_list:
-        path = results.result_path(config.results_dir, job)
-        if config.overwrite or not path.is_file():
-            todo.append(job)
-            continue
-        old = results.read_result(path)
-        if old.get("estimator") != dataclasses.asdict(estimator) or \
-                old.get("activations") != activations:
-            raise InputError(f"{path} was computed with other estimator settings or other "
-                             f"activations; use --overwrite or another --results-dir")
-    return meta, activations, job_list, todo
+        fingerprints[iteration] = fingerprint(config.activations_dir, iteration)
+    redo = set(selected) if config.overwrite else set()
+    for job in every_job:
+        path = results.result_path(results_dir, job)
+        if job not in redo and path.is_file():
+            results.check_settings(path, results.read_result(path),
+                                   expected_settings(job, fingerprints, config, estimator))
+    todo = [job for job in selected
+            if job in redo or not results.result_path(results_dir, job).is_file()]
+    return meta, fingerprints, every_job, len(selected), todo
 
 
-def run_job(job, meta, activations: str, config: Config, estimator, device: str, log) -> dict:
+def run_job(job, meta, fingerprints: dict, config: Config, estimator, device: str,
+            log) -> dict:
     arrays = archive.read_archive(archive.archive_path(config.activations_dir, job.iteration),
                                   meta)
-    result = {"iteration": job.iteration, "layer": job.layer, "units": job.units}
+    result = {"iteration": job.iteration, "layer": job.layer, "units": job.units,
+              "replicate": job.replicate}
     result.update(estimate_information(
         arrays[f"train_{job.layer}"], arrays["train_labels"], arrays[f"test_{job.layer}"],
         arrays["test_labels"], bins=meta["bins"], num_labels=meta["num_labels"],
         config=estimator, device=device, seed=job.seed(config.seed), log=log))
-    result["activations"] = activations
+    result.update(expected_settings(job, fingerprints, config, estimator))
     return result
 
 
@@ -100,37 +126,42 @@ def main(config: Config) -> None:
         if config.preset not in PRESETS:
             raise InputError(f"--preset must be one of {list(PRESETS)}, got {config.preset!r}")
         try:
+            check_ranges(config, RANGES, label=lambda name: "--" + name.replace("_", "-"))
             estimator = with_overrides(PRESETS[config.preset], config.override)
         except ValueError as bad:
-            raise InputError(f"--override: {bad}") from None
+            raise InputError(f"{'' if str(bad).startswith('--') else '--override: '}{bad}") \
+                from None
         device, notice = select_device(config.devices, rank)
         if rank == 0:
             plan = prepare(config, estimator)
+            lock = jobs.lock_results(config.results_dir)  # held until this process ends
             jobs.reset_claims(config.results_dir)
-            write_json(Path(config.results_dir) / "config.json", dataclasses.asdict(config))
-    except InputError as bad:
-        error = str(bad)
+    except Exception as bad:
+        error = cli.describe(bad)
     errors = [e for e in comm.allgather(error) if e]
     if errors:  # every rank stops; rank 0 says why
+        status, line = errors[0]
         if rank == 0:
-            raise InputError(errors[0])
-        sys.exit(2)
-    meta, activations, job_list, todo = comm.bcast(plan, root=0)
+            print(f"error: {line}", file=sys.stderr, flush=True)
+        sys.exit(status)
+    meta, fingerprints, every_job, selected, todo = comm.bcast(plan, root=0)
     torch.set_num_threads(config.threads or max(1, (os.cpu_count() or 1) // local_ranks))
     say(f"of {size} on {socket.gethostname()}: device {device}"
         f"{f' ({notice})' if notice else ''}, {torch.get_num_threads()} threads; "
-        f"{len(todo)} of {len(job_list)} jobs to run, preset {config.preset}")
+        f"{len(todo)} of {selected} fits to run, preset {config.preset}, {config.seeds} seed(s) per job")
 
     start = time.time()
     for job in jobs.claimed_jobs(config.results_dir, todo, rank):
         say(f"{job.name}: start ({job.units} units)")
         try:
-            result = run_job(job, meta, activations, config, estimator, device,
+            result = run_job(job, meta, fingerprints, config, estimator, device,
                              log=lambda line, job=job: say(f"{job.name} {line}"))
+            results.write_result(config.results_dir, job, result)
         except Exception as failure:  # one rank's failure must not leave the others waiting
-            print(f"error: [rank {rank}] {job.name}: {failure}", file=sys.stderr, flush=True)
-            comm.Abort(2)
-        results.write_result(config.results_dir, job, result)
+            status, line = cli.describe(failure)
+            print(f"error: [rank {rank}] {job.name}: {line}", file=sys.stderr, flush=True)
+            comm.Abort(status)
+            sys.exit(status)  # in case Abort returns before this process is stopped
         say(f"{job.name}: H(T) {result['H_T_bits']:.2f} ± {result['H_T_bits_se']:.2f}  "
             f"I(T;Y) {result['I_TY_bits']:.3f} ± {result['I_TY_bits_se']:.3f}  "
             f"probe {result.get('I_TY_probe_bits', float('nan')):.3f} bits  "
@@ -142,10 +173,14 @@ def main(config: Config) -> None:
     while not barrier.Test():
         time.sleep(0.2)
     if rank == 0:
-        missing = results.merge(config.results_dir, job_list, dataclasses.asdict(config))
-        absent = f", missing {len(missing)}" if missing else ""
-        say(f"wrote {Path(config.results_dir) / 'summary.csv'} "
-            f"({len(job_list) - len(missing)} jobs{absent})")
+        missing = results.merge(
+            config.results_dir, every_job, dataclasses.asdict(config),
+            expected=lambda job: expected_settings(job, fingerprints, config, estimator))
+        absent = {(job.layer, job.iteration) for job in missing}
+        rows = len({(job.layer, job.iteration) for job in every_job} - absent)
+        say(f"wrote {Path(config.results_dir) / 'summary.csv'} ({rows} jobs of "
+            f"{config.seeds} fit(s) each{f', {len(absent)} not yet complete' if absent else ''})")
+        os.close(lock)
 
 
 if __name__ == "__main__":

@@ -4,3 +4,5 @@ One concept a module: binning, archives (activations/), entropy math, density fi
 synthetic sources with exact entropies, jobs and their scheduling over MPI ranks, result
 files, figures. Scripts import this package; this package imports models/.
 """
+
+__version__ = "0.4"  # raise when a change alters the numbers: results record it

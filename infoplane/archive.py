@@ -108,7 +108,8 @@ def read_archive(path, meta: dict) -> dict:
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
-    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError) as error:
+    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, RuntimeError,
+            NotImplementedError, KeyError) as error:  # bad zip: unsupported, encrypted, ...
         raise InputError(f"{path}: unreadable or truncated archive ({error})") from None
     validate_arrays(arrays, meta, str(path))
     return arrays

@@ -1,8 +1,12 @@
 """Command lines built from a config dataclass, and the one-line error exit."""
 import argparse
 import dataclasses
+import os
 import sys
+import tempfile
+import traceback
 import typing
+from pathlib import Path
 
 from infoplane.errors import InputError
 
@@ -51,10 +55,30 @@ def parse_config(config_class, description: str, argv=None):
     return config_class(**vars(parser_for(config_class, description).parse_args(argv)))
 
 
+def describe(error: Exception) -> tuple:
+    """(exit status, one line) for an exception: 2 for bad input (InputError) and for the
+    file system (OSError: disk full, read-only, permissions), 1 for anything else, an
+    internal error, whose traceback goes to a log file that the line names."""
+    if isinstance(error, InputError):
+        return 2, str(error)
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        return 2, f"{where}{error.strerror or error}"
+    log = Path(tempfile.gettempdir()) / f"infoplane-error-{os.getpid()}.log"
+    try:
+        log.write_text("".join(traceback.format_exception(error)))
+        kept = f"traceback in {log}"
+    except OSError:
+        kept = "traceback not saved"
+    return 1, f"internal error {type(error).__name__}: {error} ({kept})"
+
+
 def run(main, config) -> None:
-    """Run main(config); an InputError becomes one line on stderr and exit status 2."""
+    """Run main(config); any exception becomes one line on stderr and its describe()
+    exit status."""
     try:
         main(config)
-    except InputError as error:
-        print(f"error: {error}", file=sys.stderr, flush=True)
-        sys.exit(2)
+    except Exception as error:
+        status, line = describe(error)
+        print(f"error: {line}", file=sys.stderr, flush=True)
+        sys.exit(status)

@@ -38,6 +38,16 @@ def plugin_entropy_bits(codes: np.ndarray) -> float:
     return float(-(frequencies * np.log2(frequencies)).sum())
 
 
+def plugin_information_bits(codes: np.ndarray, labels: np.ndarray) -> float:
+    """Plug-in I(T; Y) = H_f(T) - sum_y f(y) H_f(T | Y = y) from the empirical frequencies.
+
+    Biased high for many distinct codes: once every row is distinct it equals the label
+    entropy of the sample, whatever T holds."""
+    conditional = sum(np.mean(labels == y) * plugin_entropy_bits(codes[labels == y])
+                      for y in np.unique(labels))
+    return plugin_entropy_bits(codes) - float(conditional)
+
+
 def label_log_prior_nats(train_labels: np.ndarray, num_labels: int) -> np.ndarray:
     """log p(y) from training label counts with add-one smoothing, so that a label unseen in
     training has a finite cost: (num_labels,)."""

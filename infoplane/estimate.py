@@ -16,7 +16,9 @@ smoothed) training label frequencies, on the test codes:
                         cross-entropy error (KL(p || p_train), ~1e-4 bits for MNIST);
     I_TY_probe_bits   = E[log2 r(y | t) - log2 p(y)], the linear probe (infoplane/probe.py),
                         a baseline reported beside the estimate (the same kind of bound);
-    H_T_plugin_bits   = entropy of the test codes' empirical distribution (<= log2 N_test).
+    H_T_plugin_bits   = entropy of the test codes' empirical distribution (<= log2 N_test);
+    I_TY_plugin_bits  = the plug-in I(T; Y) of the test codes (the count estimate, which
+                        tends to the sample's label entropy once every code is distinct).
 `label_weight` multiplies log q(y | t) in the training loss: every bound above holds for
 any q, the weight only chooses which q is fitted (1: maximum likelihood of (t, y)).
 With `paired` the original's estimate is computed too: a conditional model q(t | y)
@@ -36,6 +38,7 @@ import numpy as np
 import torch
 
 from infoplane import entropy, fit, probe
+from infoplane.ranges import check_ranges
 from models import DenseAutoregressive
 
 
@@ -82,14 +85,7 @@ _RANGES = {  # field: (low, high, low excluded, high excluded); None: unbounded
 
 def check_config(config: EstimatorConfig) -> None:
     """A ValueError naming the first field outside its range (or not finite)."""
-    for name, (low, high, low_open, high_open) in _RANGES.items():
-        value = getattr(config, name)
-        inside = math.isfinite(value) and (value > low if low_open else value >= low) and (
-            high is None or (value < high if high_open else value <= high))
-        if not inside:
-            bound = f"{'>' if low_open else '>='} {low}" + (
-                "" if high is None else f" and {'<' if high_open else '<='} {high}")
-            raise ValueError(f"{name} must be {bound}, got {value!r}")
+    check_ranges(config, _RANGES)
 
 
 def with_overrides(config: EstimatorConfig, overrides: str) -> EstimatorConfig:
@@ -217,6 +213,7 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
         log(f"probe {time.time() - probed:.1f} s")
     result.update({"H_Y_bits": h_y, "H_Y_bits_se": h_y_se,
                    "H_T_plugin_bits": entropy.plugin_entropy_bits(test_codes),
+                   "I_TY_plugin_bits": entropy.plugin_information_bits(test_codes, test_labels),
                    "plugin_ceiling_bits": math.log2(len(test_codes)),
                    "seconds": round(time.time() - start, 2), "device": str(device),
                    "estimator": dataclasses.asdict(config), "seed": seed})

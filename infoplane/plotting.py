@@ -14,6 +14,7 @@ from infoplane import archive, results
 from infoplane.errors import InputError
 
 MARKERS = "osD^vP*X"
+ERROR_BARS = "error bars: the larger of the seed-to-seed sd and the test-sampling se"
 I_TY_ESTIMATES = {  # key of summary.csv: how the figures name it
     "I_TY_bits": "generative q(y|t): H(Y) - H(Y|T), lower bound",
     "I_TY_probe_bits": "linear probe r(y|t), lower bound (baseline)",
@@ -41,10 +42,16 @@ def _iteration_axis(ax, iterations):
     ax.set_xlabel("iteration (optimizer steps)")
 
 
-def information_plane(rows: list, label_entropy_bits: float = math.log2(10)):
+def _error(points, key):
+    return [p[f"{key}_error"] for p in points]
+
+
+def information_plane(rows: list, label_entropy_bits: float = math.log2(10),
+                      plugin: bool = True):
     """I(X;T) on x, I(T;Y) on y, bits per example: one line per layer through its save
-    iterations, points coloured by iteration, error bars of one standard error; one
-    panel per I(T;Y) estimate, both with the ceiling H(Y)."""
+    iterations, points coloured by iteration, error bars (ERROR_BARS); one panel per
+    I(T;Y) estimate, both with the ceiling H(Y). With `plugin`, the first panel also
+    shows the plug-in (bin-count) coordinates of the same codes as hollow markers."""
     fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True, constrained_layout=True)
     iterations = [r["iteration"] for r in rows]
     norm = SymLogNorm(linthresh=1, vmin=0, vmax=max(max(iterations), 1))
@@ -52,39 +59,45 @@ def information_plane(rows: list, label_entropy_bits: float = math.log2(10)):
         for marker, (layer, points) in zip(MARKERS, by_layer(rows).items()):
             x = [p["I_XT_bits"] for p in points]
             y = [p[key] for p in points]
-            ax.errorbar(x, y, xerr=[p["I_XT_bits_se"] for p in points],
-                        yerr=[p[f"{key}_se"] for p in points], color="0.6", lw=1, zorder=1)
+            ax.errorbar(x, y, xerr=_error(points, "I_XT_bits"), yerr=_error(points, key),
+                        color="0.6", lw=1, zorder=1)
             scatter = ax.scatter(x, y, c=[p["iteration"] for p in points], cmap="viridis",
                                  norm=norm, marker=marker, s=60, edgecolors="k", zorder=2,
                                  label=f"{layer} ({points[0]['units']} units)")
+            if plugin and key == "I_TY_bits":
+                ax.plot([p["H_T_plugin_bits"] for p in points],
+                        [p["I_TY_plugin_bits"] for p in points], color="0.6", ls=":", lw=1,
+                        marker=marker, mfc="none", mec="0.3", ms=7, zorder=1,
+                        label=f"{layer}: plug-in counts (H(T) <= log2 N_test)")
         ax.axhline(label_entropy_bits, color="firebrick", ls="--", lw=1,
                    label=f"H(Y) = {label_entropy_bits:.2f} bits")
-        ax.set_xlabel("I(X;T) = H(T), upper bound  [bits per example]")
+        ax.set_xlabel("I(X;T) = H(T), upper bound  [bits per example, log scale]")
+        ax.set_xscale("log")
         ax.set_title(f"I(T;Y) {name}")
         ax.legend(loc="lower right", fontsize=8)
     axes[0].set_ylabel("I(T;Y)  [bits per example]")
     fig.colorbar(scatter, ax=axes, label="iteration (log scale, 0 included)")
-    fig.suptitle("Information plane")
+    fig.suptitle(f"Information plane ({ERROR_BARS})")
     return fig
 
 
 def entropy_curves(rows: list, label_entropy_bits: float = math.log2(10)):
-    """Per layer: H(T), H(T|Y) (top) and both I(T;Y) estimates (bottom) against iteration."""
+    """Per layer: H(T), H(T|Y) (top) and both I(T;Y) estimates (bottom) against iteration,
+    with ERROR_BARS."""
     layers = by_layer(rows)
     fig, axes = plt.subplots(2, len(layers), figsize=(4.5 * len(layers), 7), squeeze=False,
                              constrained_layout=True)
+    fig.suptitle(ERROR_BARS)
     for column, (layer, points) in enumerate(layers.items()):
         iterations = [p["iteration"] for p in points]
         top, bottom = axes[0, column], axes[1, column]
         for key, name in (("H_T_bits", "H(T), upper bound"),
                           ("H_T_given_Y_bits", "H(T|Y), upper bound")):
-            top.errorbar(iterations, [p[key] for p in points],
-                         yerr=[p[f"{key}_se"] for p in points], marker="o", capsize=3,
-                         label=name)
+            top.errorbar(iterations, [p[key] for p in points], yerr=_error(points, key),
+                         marker="o", capsize=3, label=name)
         for key, name in I_TY_ESTIMATES.items():
-            bottom.errorbar(iterations, [p[key] for p in points],
-                            yerr=[p[f"{key}_se"] for p in points], marker="o", capsize=3,
-                            label=f"I(T;Y) {name}")
+            bottom.errorbar(iterations, [p[key] for p in points], yerr=_error(points, key),
+                            marker="o", capsize=3, label=f"I(T;Y) {name}")
         bottom.axhline(label_entropy_bits, color="firebrick", ls="--", lw=1, label="H(Y)")
         top.set_title(f"{layer} ({points[0]['units']} units)")
         top.set_ylabel("bits per example")
@@ -104,8 +117,8 @@ def plugin_comparison(rows: list):
     for ax, (layer, points) in zip(axes[0], layers.items()):
         iterations = [p["iteration"] for p in points]
         ax.errorbar(iterations, [p["H_T_bits"] for p in points],
-                    yerr=[p["H_T_bits_se"] for p in points], marker="o", capsize=3,
-                    label="autoregressive H(T)")
+                    yerr=_error(points, "H_T_bits"), marker="o", capsize=3,
+                    label="autoregressive H(T), upper bound")
         ax.plot(iterations, [p["H_T_plugin_bits"] for p in points], marker="s",
                 label="plug-in H(T) (bin counts)")
         ceiling = points[0]["plugin_ceiling_bits"]
@@ -134,15 +147,20 @@ def accuracy_curve(meta: dict):
 
 
 def results_table(rows: list) -> str:
-    """The original notebook's table, in totals with standard errors, as Markdown."""
-    lines = ["| layer | iteration | I(X;T) = H(T) [bits] | I(T;Y) generative [bits] "
-             "| I(T;Y) probe [bits] |", "|---|---|---|---|---|"]
+    """The original notebook's table, in totals, as Markdown: each number ± its error bar,
+    marked * where the seed-to-seed sd is the larger part (else the test-sampling se)."""
+    def cell(p, key, digits):
+        star = "*" if p[f"{key}_error_kind"] == "seed sd" else ""
+        return f"{p[key]:.{digits}f} ± {p[f'{key}_error']:.{digits}f}{star}"
+
+    lines = ["| layer | iteration | fits | I(X;T) = H(T) [bits] | I(T;Y) generative [bits] "
+             "| I(T;Y) probe [bits] |", "|---|---|---|---|---|---|"]
     for layer, points in by_layer(rows).items():
         for p in points:
-            lines.append(f"| {layer} | {p['iteration']} "
-                         f"| {p['I_XT_bits']:.2f} ± {p['I_XT_bits_se']:.2f} "
-                         f"| {p['I_TY_bits']:.3f} ± {p['I_TY_bits_se']:.3f} "
-                         f"| {p['I_TY_probe_bits']:.3f} ± {p['I_TY_probe_bits_se']:.3f} |")
+            lines.append(f"| {layer} | {p['iteration']} | {p['fits']} "
+                         f"| {cell(p, 'I_XT_bits', 2)} | {cell(p, 'I_TY_bits', 3)} "
+                         f"| {cell(p, 'I_TY_probe_bits', 3)} |")
+    lines.append("\n± the larger of the seed-to-seed sd (marked *) and the test-sampling se.")
     return "\n".join(lines)
 
 

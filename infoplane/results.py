@@ -1,26 +1,33 @@
-"""Result files under results/: one JSON per job, written atomically, and the merged
+"""Result files under results/: one JSON per fit, written atomically, and the merged
 summary.csv / summary.json that rank 0 writes when every job is done.
 
-results/itr{N}_{layer}.json   the keys of infoplane/estimate.py, plus iteration, layer,
-                              units, activations (sha256 of meta.json) and job seed
-results/summary.csv           one row per job, the columns of SUMMARY_COLUMNS
-results/summary.json          {"config": generator config, "jobs": [result, ...]}
-results/config.json           the generator config of the latest run
+results/itr{N}_{layer}.json          one fit (replicate 0): the keys of
+results/itr{N}_{layer}_seed{r}.json  infoplane/estimate.py, plus iteration, layer, units,
+                                     replicate and the settings that made it (SETTINGS)
+results/summary.csv                  one row per (iteration, layer), the columns of
+                                     SUMMARY_COLUMNS, over its R fits (see summarise)
+results/summary.json                 {"config": generator config, "jobs": [row and
+                                     its "fit_results", ...]}
+results/config.json                  the generator config of the latest merge
 """
 import csv
 import io
 import json
+import math
 from pathlib import Path
 
 from infoplane.atomic import write_json, write_text
 from infoplane.errors import InputError
 
 ESTIMATES = ("H_T", "I_XT", "H_T_given_Y", "I_TY", "I_TY_bayes", "I_TY_probe")
+SETTINGS = ("estimator", "activations", "seed", "version")  # a result's own settings
 SUMMARY_COLUMNS = (
-    ["iteration", "layer", "units"]
-    + [f"{e}_bits{s}" for e in ESTIMATES for s in ("", "_se")]
-    + [f"{e}_bits_per_unit{s}" for e in ESTIMATES for s in ("", "_se")]
-    + ["I_TY_bayes_negative", "H_Y_bits", "H_T_plugin_bits", "plugin_ceiling_bits",
+    ["iteration", "layer", "units", "fits"]
+    + [f"{e}_bits{s}" for e in ESTIMATES
+       for s in ("", "_se", "_seed_sd", "_error", "_error_kind")]
+    + [f"{e}_bits_per_unit{s}" for e in ESTIMATES for s in ("", "_error")]
+    + ["I_TY_bayes_negative", "H_Y_bits", "H_T_plugin_bits", "I_TY_plugin_bits",
+       "plugin_ceiling_bits",
        "n_train", "n_validation", "n_test", "epochs", "best_epoch", "stopped_early",
        "seconds", "device"])
 
@@ -34,7 +41,7 @@ def write_result(results_dir, job, result: dict) -> None:
 
 
 def read_result(path) -> dict:
-    """A job's result, or an InputError naming the file."""
+    """A fit's result, or an InputError naming the file."""
     try:
         result = json.loads(Path(path).read_text())
     except (OSError, ValueError) as error:
@@ -44,23 +51,78 @@ def read_result(path) -> dict:
     return result
 
 
-def merge(results_dir, jobs, config: dict) -> list:
-    """Write summary.csv and summary.json from the result files of `jobs` that exist;
-    return the jobs that have none."""
-    found, missing = [], []
-    for job in sorted(jobs, key=lambda j: (j.layer, j.iteration)):
+def check_settings(path, result: dict, expected: dict) -> None:
+    """InputError unless the result was made with the expected settings (SETTINGS keys)."""
+    differ = [key for key in SETTINGS if result.get(key) != expected.get(key)]
+    if differ:
+        raise InputError(f"{path} was computed with other settings ({', '.join(differ)}) "
+                         f"than this run; "
+                         f"use the same settings, --overwrite, or another --results-dir")
+
+
+def _mean_and_sd(values: list) -> tuple:
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, float("nan")
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+def summarise(fits: list) -> dict:
+    """One summary row from the R fits of one (iteration, layer), which share the test
+    codes: each estimate's mean over fits; _se, the fits' mean test-sampling standard
+    error; _seed_sd, the seed-to-seed standard deviation (ddof 1; nan for one fit);
+    _error, the larger of the two, which _error_kind names ("seed sd" or "test se")."""
+    first = fits[0]
+    row = {key: first.get(key) for key in SUMMARY_COLUMNS}
+    row["fits"] = len(fits)
+    for e in ESTIMATES:
+        if f"{e}_bits" not in first:
+            continue
+        mean, seed_sd = _mean_and_sd([f[f"{e}_bits"] for f in fits])
+        se = sum(f[f"{e}_bits_se"] for f in fits) / len(fits)
+        seed_larger = seed_sd > se  # False for nan
+        error = seed_sd if seed_larger else se
+        row.update({f"{e}_bits": mean, f"{e}_bits_se": se, f"{e}_bits_seed_sd": seed_sd,
+                    f"{e}_bits_error": error,
+                    f"{e}_bits_error_kind": "seed sd" if seed_larger else "test se",
+                    f"{e}_bits_per_unit": mean / first["units"],
+                    f"{e}_bits_per_unit_error": error / first["units"]})
+    for key in ("H_T_plugin_bits", "I_TY_plugin_bits"):
+        row[key] = _mean_and_sd([f[key] for f in fits])[0]
+    for key in ("epochs", "best_epoch"):
+        row[key] = max(f[key] for f in fits)
+    row["seconds"] = round(sum(f["seconds"] for f in fits), 2)
+    row["stopped_early"] = all(f["stopped_early"] for f in fits)
+    row["I_TY_bayes_negative"] = bool(row["I_TY_bayes_bits"] < 0)
+    return row
+
+
+def merge(results_dir, jobs, config: dict, expected=None) -> list:
+    """Write summary.csv, summary.json and config.json from the result files of `jobs`
+    that exist, one row per (iteration, layer) that has all its fits; with
+    expected(job) -> settings, every file is checked first. Returns the jobs that have
+    no result."""
+    groups, missing = {}, []
+    for job in sorted(jobs, key=lambda j: (j.layer, j.iteration, j.replicate)):
         path = result_path(results_dir, job)
-        if path.is_file():
-            found.append(read_result(path))
-        else:
+        if not path.is_file():
             missing.append(job)
+            continue
+        fit = read_result(path)
+        if expected is not None:
+            check_settings(path, fit, expected(job))
+        groups.setdefault((job.layer, job.iteration), []).append(fit)
+    incomplete = {(job.layer, job.iteration) for job in missing}
+    rows = [summarise(fits) for key, fits in groups.items() if key not in incomplete]
     table = io.StringIO()
     writer = csv.DictWriter(table, fieldnames=SUMMARY_COLUMNS, extrasaction="ignore",
                             lineterminator="\n")
     writer.writeheader()
-    writer.writerows(found)
+    writer.writerows(rows)
     write_text(Path(results_dir) / "summary.csv", table.getvalue())
-    write_json(Path(results_dir) / "summary.json", {"config": config, "jobs": found})
+    write_json(Path(results_dir) / "summary.json", {"config": config, "jobs": [
+        {**row, "fit_results": groups[(row["layer"], row["iteration"])]} for row in rows]})
+    write_json(Path(results_dir) / "config.json", config)
     return missing
 
 

@@ -56,7 +56,7 @@ def test_rerun_skips_finished_jobs(activations, one_rank):
     before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in results_dir.glob("itr*")}
     run = generate(activations, results_dir)
     assert run.returncode == 0, run.stderr
-    assert "0 of 4 jobs to run" in run.stdout and "start" not in run.stdout
+    assert "0 of 4 fits to run" in run.stdout and "start" not in run.stdout
     assert before == {p.name: (p.stat().st_mtime_ns, p.read_bytes())
                       for p in results_dir.glob("itr*")}
 
@@ -68,7 +68,7 @@ def test_interrupted_run_resumes_the_missing_job(activations, one_rank, tmp_path
     (tmp_path / "itr10_out.json").unlink()  # as if the run had stopped before this job
     run = generate(activations, tmp_path)
     assert run.returncode == 0, run.stderr
-    assert "1 of 4 jobs to run" in run.stdout
+    assert "1 of 4 fits to run" in run.stdout
     assert len(results.read_summary(tmp_path)) == 4
 
 
@@ -87,7 +87,7 @@ def test_other_settings_do_not_mix_with_old_results(activations, one_rank):
     run = run_script("generator.py", "--activations-dir", activations, "--results-dir",
                      results_dir, *SMALL[:-1], "hidden=4,max_epochs=2")
     assert run.returncode == 2
-    assert "computed with other estimator settings" in run.stderr
+    assert "computed with other settings (estimator)" in run.stderr
 
 
 def test_overwrite_redoes_the_jobs(activations, one_rank, tmp_path):
@@ -95,7 +95,7 @@ def test_overwrite_redoes_the_jobs(activations, one_rank, tmp_path):
     run = generate(activations, results_dir, "--layers", "out", "--iterations", "0",
                    "--overwrite")
     assert run.returncode == 0, run.stderr
-    assert "1 of 1 jobs to run" in run.stdout
+    assert "1 of 1 fits to run" in run.stdout
 
 
 def broken_copy(activations, tmp_path):

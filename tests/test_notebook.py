@@ -20,8 +20,9 @@ def fake_result(iteration, layer, units):
     h_t = units * (1 + math.log1p(iteration))
     row = {"iteration": iteration, "layer": layer, "units": units, "H_Y_bits": math.log2(10),
            "I_TY_bayes_negative": False, "H_T_plugin_bits": min(h_t, 8.0),
-           "plugin_ceiling_bits": math.log2(300), "n_train": 900, "n_validation": 100,
-           "n_test": 300, "seconds": 1.0, "device": "cpu"}
+           "I_TY_plugin_bits": 3.0, "plugin_ceiling_bits": math.log2(300), "n_train": 900,
+           "n_validation": 100, "n_test": 300, "epochs": 5, "best_epoch": 3,
+           "stopped_early": True, "seconds": 1.0, "device": "cpu"}
     values = {"H_T": h_t, "I_XT": h_t, "H_T_given_Y": h_t - 1.0, "I_TY": 1.0,
               "I_TY_bayes": 0.9, "I_TY_probe": 0.8}
     for name, value in values.items():
@@ -71,5 +72,5 @@ def test_figures_without_meta(run_folders, tmp_path):
 def test_table_has_totals_with_errors(run_folders):
     rows = results.read_summary(run_folders[0])
     table = plotting.results_table(rows)
-    assert table.splitlines()[0].startswith("| layer | iteration | I(X;T) = H(T) [bits]")
-    assert "| output | 0 | 3.00 ± 0.05 | 1.000 ± 0.050 | 0.800 ± 0.050 |" in table
+    assert table.splitlines()[0].startswith("| layer | iteration | fits | I(X;T) = H(T) [bits]")
+    assert "| output | 0 | 1 | 3.00 ± 0.05 | 1.000 ± 0.050 | 0.800 ± 0.050 |" in table
