@@ -21,6 +21,7 @@ from infoplane.cli import setting
 from infoplane.devices import select_device
 from infoplane.errors import InputError
 from infoplane.mnist import load_mnist
+from infoplane.ranges import check_ranges
 from infoplane.seeding import set_seed
 from models import MLP
 
@@ -43,15 +44,24 @@ class Config:
     seed: int = setting(0, "seed of the initial weights, batch order and subset")
 
 
+RANGES = {"itr_count": (0, None, False, False), "batch_size": (1, None, False, False),
+          "lr": (0.0, None, True, False), "bins": (2, 256, False, False),
+          "train_subset": (0, 60000, False, False), "seed": (0, None, False, False)}
+
+
 def check(config: Config) -> None:
+    """InputError naming the first bad setting; called before anything is read or written."""
     if config.activation not in ("tanh", "relu"):
         raise InputError(f"--activation must be tanh or relu, got {config.activation!r}")
     if config.binning not in ("observed", "seed"):
         raise InputError(f"--binning must be observed or seed, got {config.binning!r}")
-    if not 2 <= config.bins <= 256:
-        raise InputError(f"--bins must be in [2, 256], got {config.bins}")
-    if config.itr_count < 0 or config.batch_size < 1 or config.train_subset < 0:
-        raise InputError("--itr-count and --train-subset must be >= 0, --batch-size >= 1")
+    try:
+        check_ranges(config, RANGES, label=lambda name: "--" + name.replace("_", "-"))
+    except ValueError as bad:
+        raise InputError(str(bad)) from None
+    out = Path(config.activations_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--activations-dir {out} exists and is not a folder")
     if not config.iterations or any(not 0 <= i <= config.itr_count for i in config.iterations):
         raise InputError(f"--iterations must lie in [0, --itr-count={config.itr_count}], "
                          f"got {list(config.iterations)}")

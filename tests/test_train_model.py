@@ -63,7 +63,13 @@ def test_seed_binning_and_relu(tiny_mnist, tmp_path):
     (["--iterations", "0,99"], "--iterations must lie in [0, --itr-count=30]"),
     (["--activation", "sigmoid"], "--activation must be tanh or relu"),
     (["--binning", "quantile"], "--binning must be observed or seed"),
-    (["--bins", "300"], "--bins must be in [2, 256]"),
+    (["--bins", "300"], "--bins must be >= 2 and <= 256, got 300"),
+    (["--lr", "-1"], "--lr must be > 0.0, got -1.0"),
+    (["--lr", "nan"], "--lr must be > 0.0, got nan"),
+    (["--batch-size", "0"], "--batch-size must be >= 1, got 0"),
+    (["--train-subset", "-5"], "--train-subset must be >= 0 and <= 60000, got -5"),
+    (["--itr-count", "-1"], "--itr-count must be >= 0, got -1"),
+    (["--seed", "-2"], "--seed must be >= 0, got -2"),
 ])
 def test_bad_flags_are_one_line_errors(tiny_mnist, tmp_path, flags, message):
     result = run_script("train_model.py", "--data-dir", tiny_mnist, "--activations-dir",
@@ -72,6 +78,24 @@ def test_bad_flags_are_one_line_errors(tiny_mnist, tmp_path, flags, message):
     assert result.stderr.strip() == f"error: {message}" or message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "meta.json").exists()
+
+
+def test_bad_flags_leave_earlier_activations_untouched(tiny_mnist, tmp_path):
+    out = tmp_path / "acts"
+    train(tiny_mnist, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    for flags in (["--lr", "-1"], ["--data-dir", tmp_path / "no-mnist-here"]):
+        result = run_script("train_model.py", "--activations-dir", out, "--data-dir",
+                            tiny_mnist, *TINY, *flags)
+        assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+        assert before == {p.name: p.read_bytes() for p in out.iterdir()}
+
+
+def test_activations_dir_that_is_a_file(tiny_mnist, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    result = run_script("train_model.py", "--data-dir", tiny_mnist, "--activations-dir",
+                        tmp_path / "file", *TINY)
+    assert result.returncode == 2 and "exists and is not a folder" in result.stderr
 
 
 def test_unparsable_flag_value():
