@@ -29,13 +29,37 @@ def randomised(model, seed=0, scale=0.5):
     return model
 
 
-def run_script(*args, cwd=ROOT, timeout=600, mpi_ranks=0):
-    """Run `python script args...` (under mpirun -np N when mpi_ranks) and return the
-    CompletedProcess with text output."""
+FAULTS = """import importlib, os, sys
+sys.path.insert(0, {root!r})
+for target, error, rank in {faults!r}:
+    if rank is None or os.environ.get("PMI_RANK", "0") == str(rank):
+        module, name = target.rsplit(".", 1)
+        def fail(*args, error=error, **kwargs):
+            raise eval(error)
+        setattr(importlib.import_module(module), name, fail)
+"""
+
+
+def script_command(*args, mpi_ranks=0, faults=(), folder=None):
+    """(command, environment) of `python script args...`, under mpirun -np N when
+    mpi_ranks. faults = [(module.function, "Exception(...)", rank or None)]: in the
+    script's processes (on that MPI rank only, if given) the function raises instead, set
+    up by a sitecustomize.py written to `folder`: a fault injected as it would happen."""
     command = [PYTHON, *map(str, args)]
     if mpi_ranks:
         command = [MPIRUN, "-np", str(mpi_ranks), *command]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    if faults:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / "sitecustomize.py").write_text(
+            FAULTS.format(root=str(ROOT), faults=list(faults)))
+        env["PYTHONPATH"] = os.pathsep.join([str(folder), env.get("PYTHONPATH", "")])
+    return command, env
+
+
+def run_script(*args, cwd=ROOT, timeout=600, mpi_ranks=0, faults=(), folder=None):
+    """Run a script (see script_command) and return the CompletedProcess, text output."""
+    command, env = script_command(*args, mpi_ranks=mpi_ranks, faults=faults, folder=folder)
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout,
                           env=env)
 

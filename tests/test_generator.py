@@ -1,12 +1,16 @@
 """generator.py end to end on small synthetic activations: one rank, two MPI ranks,
 resume, and every kind of bad input."""
 import json
+import os
+import signal
+import subprocess
+import time
 
 import pytest
 
 from infoplane import archive, results
 
-from conftest import run_script, write_activations
+from conftest import ROOT, run_script, script_command, write_activations
 
 SMALL = ["--devices", "cpu", "--preset", "quick", "--threads", "1", "--override",
          "hidden=8,max_epochs=2,train_subset=0,test_subset=0"]
@@ -21,9 +25,14 @@ def activations(tmp_path_factory):
     return directory
 
 
-def generate(activations, results_dir, *extra, ranks=0):
+def generate(activations, results_dir, *extra, ranks=0, faults=()):
     return run_script("generator.py", "--activations-dir", activations, "--results-dir",
-                      results_dir, *SMALL, *extra, mpi_ranks=ranks, timeout=300)
+                      results_dir, *SMALL, *extra, mpi_ranks=ranks, timeout=300,
+                      faults=faults, folder=f"{results_dir}-faults")
+
+
+def error_lines(run) -> list:
+    return [line for line in run.stderr.splitlines() if line.startswith("error:")]
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +122,15 @@ def broken_copy(activations, tmp_path):
     (["--devices", "gpu"], "--devices: 'gpu' is neither 'cpu' nor a GPU index"),
     (["--preset", "huge"], "--preset must be one of"),
     (["--override", "width=3"], "--override: expected name=value"),
+    (["--threads", "-1"], "--threads must be >= 0, got -1"),
+    (["--seeds", "0"], "--seeds must be >= 1, got 0"),
+    (["--seed", "-1"], "--seed must be >= 0, got -1"),
+    (["--override", "batch_size=0"], "--override: batch_size must be >= 1, got 0"),
+    (["--override", "max_epochs=-3"], "--override: max_epochs must be >= 1, got -3"),
+    (["--override", "max_epochs=abc"], "--override: max_epochs takes an integer, got 'abc'"),
+    (["--override", "lr=nan"], "--override: lr must be > 0.0, got nan"),
+    (["--override", "lr=-1"], "--override: lr must be > 0.0, got -1.0"),
+    (["--override", "train_subset=-5"], "--override: train_subset must be >= 0, got -5"),
 ])
 def test_bad_input_is_one_line_and_no_result(activations, tmp_path, flags, message):
     run = generate(activations, tmp_path / "results", *flags)
@@ -148,3 +166,105 @@ def test_help_lists_every_flag(script):
     run = run_script(script, "--help")
     assert run.returncode == 0, run.stderr
     assert "--devices" in run.stdout and "(default:" in run.stdout
+
+
+def test_results_dir_that_is_a_file_stops_every_rank(activations, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    run = generate(activations, tmp_path / "file", ranks=2)
+    assert run.returncode == 2
+    assert error_lines(run) == [f"error: --results-dir {tmp_path / 'file'} exists and is not "
+                                f"a folder"]
+
+
+def test_internal_error_in_set_up_stops_every_rank(activations, tmp_path):
+    run = generate(activations, tmp_path / "results", ranks=2,
+                   faults=[("infoplane.archive.read_meta", "RuntimeError('boom')", 0)])
+    assert run.returncode == 1, run.stderr  # within the subprocess timeout: no hang
+    [line] = error_lines(run)
+    assert "internal error RuntimeError: boom (traceback in " in line
+    log = line.split("traceback in ")[1].rstrip(")")
+    assert "Traceback" in open(log).read()
+
+
+@pytest.mark.parametrize("ranks", [0, 2])
+def test_job_that_raises_stops_every_rank(activations, tmp_path, ranks):
+    run = generate(activations, tmp_path / "results", ranks=ranks,
+                   faults=[("infoplane.fit.fit_model", "ValueError('bad fit')", 1 if ranks
+                            else None)])
+    assert run.returncode != 0 and (ranks or run.returncode == 1)
+    [line] = error_lines(run)
+    assert "] itr" in line and "internal error ValueError: bad fit" in line
+    assert "UnboundLocalError" not in run.stderr and "Traceback" not in run.stderr
+
+
+def test_disk_full_is_one_line_and_leaves_no_partial_file(activations, one_rank, tmp_path):
+    finished, _ = one_rank
+    for p in finished.glob("itr*.json"):
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    (tmp_path / "itr10_out.json").unlink()
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("itr*.json")}
+    run = generate(activations, tmp_path, faults=[
+        ("os.fsync", "OSError(28, 'No space left on device')", None)])
+    assert run.returncode == 2
+    assert error_lines(run) == ["error: [rank 0] itr10_out: No space left on device"]
+    assert before == {p.name: p.read_bytes() for p in tmp_path.glob("itr*.json")}
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_read_only_results_folder_is_one_line(activations, tmp_path):
+    run = generate(activations, tmp_path / "results", faults=[
+        ("infoplane.jobs.lock_results",
+         "PermissionError(13, 'Permission denied', 'results/.lock')", None)])
+    assert run.returncode == 2
+    assert error_lines(run) == ["error: results/.lock: Permission denied"]
+
+
+def test_other_seed_is_refused_and_filtered_rerun_merges_everything(activations, one_rank,
+                                                                    tmp_path):
+    finished, _ = one_rank
+    for p in finished.glob("itr*.json"):
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    run = generate(activations, tmp_path, "--seed", "5")
+    assert run.returncode == 2 and "computed with other settings (seed)" in run.stderr
+    run = generate(activations, tmp_path, "--iterations", "0", "--overwrite")
+    assert run.returncode == 0, run.stderr
+    assert "2 of 2 fits to run" in run.stdout
+    assert len(results.read_summary(tmp_path)) == 4  # the unfiltered jobs stay merged
+
+
+def test_seeds_fit_each_job_several_times(activations, one_rank, tmp_path):
+    finished, _ = one_rank
+    run = generate(activations, tmp_path, "--seeds", "2", "--layers", "out")
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in tmp_path.glob("itr*.json")) == [
+        "itr0_out.json", "itr0_out_seed1.json", "itr10_out.json", "itr10_out_seed1.json"]
+    first = json.loads((tmp_path / "itr0_out.json").read_text())
+    second = json.loads((tmp_path / "itr0_out_seed1.json").read_text())
+    assert first["H_T_bits"] == json.loads((finished / "itr0_out.json").read_text())["H_T_bits"]
+    assert first["seed"] != second["seed"] and first["H_T_bits"] != second["H_T_bits"]
+    rows = results.read_summary(tmp_path)
+    assert [(r["layer"], r["fits"]) for r in rows] == [("out", 2), ("out", 2)]
+    row = rows[0]
+    assert row["H_T_bits"] == pytest.approx((first["H_T_bits"] + second["H_T_bits"]) / 2)
+    assert row["H_T_bits_seed_sd"] == pytest.approx(
+        abs(first["H_T_bits"] - second["H_T_bits"]) / 2 ** 0.5)
+    assert row["H_T_bits_error"] == max(row["H_T_bits_seed_sd"], row["H_T_bits_se"])
+
+
+def test_second_live_run_is_refused_and_a_killed_run_leaves_no_lock(activations, tmp_path):
+    slow = ["generator.py", "--activations-dir", activations, "--results-dir", tmp_path,
+            "--devices", "cpu", "--threads", "1", "--override", "hidden=8,max_epochs=2000,"
+            "patience=2000,min_improvement=0"]
+    command, env = script_command(*slow)
+    first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert "fits to run" in first.stdout.readline()
+        second = run_script(*slow, timeout=120)
+        assert second.returncode == 2
+        assert "is in use by a live run (pid " in second.stderr
+    finally:
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+    third = run_script(*slow[:-1], "hidden=8,max_epochs=1", "--layers", "out",
+                       "--iterations", "0", timeout=120)
+    assert third.returncode == 0, third.stderr  # the killed run's lock is gone
