@@ -167,9 +167,9 @@ def results_table(rows: list) -> str:
 def write_figures(results_dir="results", activations_dir="activations") -> list:
     """Save every figure as PNG (and the table as Markdown) under results_dir; returns the
     paths. Draws whatever jobs exist; the accuracy figure needs meta.json."""
-    rows = results.read_summary(results_dir)
+    rows, status = results.load_rows(results_dir)
     if not rows:
-        raise InputError(f"{Path(results_dir) / 'summary.csv'}: no results yet")
+        raise InputError(status)
     figures = {"information_plane": information_plane(rows),
                "entropies": entropy_curves(rows), "plugin": plugin_comparison(rows)}
     if (Path(activations_dir) / archive.META).is_file():

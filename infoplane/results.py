@@ -136,6 +136,36 @@ def read_summary(results_dir) -> list:
                 for row in csv.DictReader(f)]
 
 
+def load_rows(results_dir) -> tuple:
+    """(summary rows, one line saying what the folder holds and what to run) for readers
+    such as the notebook: summary.csv when it is up to date, else the result files
+    summarised directly (a killed or running run leaves them unmerged)."""
+    folder = Path(results_dir)
+    files = sorted(folder.glob("itr*.json")) if folder.is_dir() else []
+    summary = folder / "summary.csv"
+    if summary.is_file():
+        rows = read_summary(folder)
+        newer = [p for p in files if p.stat().st_mtime > summary.stat().st_mtime]
+        if not newer:
+            return rows, f"{len(rows)} jobs in {summary}"
+    if not files:
+        return [], (f"no results in {folder} yet: run `make demo`, or generator.py on "
+                    f"the activations")
+    groups = {}
+    for path in files:
+        fit = read_result(path)
+        groups.setdefault((fit["layer"], fit["iteration"]), []).append(fit)
+    kinds = {json.dumps([fit.get("estimator"), fit.get("version")], sort_keys=True)
+             for fits in groups.values() for fit in fits}
+    if len(kinds) > 1:
+        return [], (f"{folder} holds result files of {len(kinds)} different settings: run "
+                    f"generator.py with the settings you want, or use another folder")
+    return [summarise(fits) for fits in groups.values()], (
+        f"{len(files)} result files in {folder} are not merged into summary.csv yet (a "
+        f"killed or running run); drawn from the files: rerun generator.py with the same "
+        f"settings to merge them (finished fits are skipped)")
+
+
 def _number(text: str):
     if text in ("True", "False"):
         return text == "True"

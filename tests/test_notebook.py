@@ -46,20 +46,37 @@ def run_folders(tmp_path):
     return results_dir, activations_dir
 
 
-def test_notebook_executes_and_writes_the_figures(run_folders, monkeypatch):
-    results_dir, activations_dir = run_folders
+def executed_outputs(results_dir, activations_dir, monkeypatch) -> str:
+    """The outputs of plots.ipynb run on these folders, as JSON text."""
     monkeypatch.setenv("INFOPLANE_RESULTS", str(results_dir))
     monkeypatch.setenv("INFOPLANE_ACTIVATIONS", str(activations_dir))
     notebook = nbformat.read(ROOT / "plots.ipynb", as_version=4)
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
     NotebookClient(notebook, kernel_name="python3", timeout=300,
                    resources={"metadata": {"path": str(ROOT)}}).execute()
-    text = json.dumps([cell.get("outputs", []) for cell in notebook.cells])
+    return json.dumps([cell.get("outputs", []) for cell in notebook.cells])
+
+
+def test_notebook_executes_and_writes_the_figures(run_folders, monkeypatch):
+    results_dir, activations_dir = run_folders
+    text = executed_outputs(results_dir, activations_dir, monkeypatch)
     assert "5 jobs" in text and "not yet estimated: itr100_output" in text
     assert text.count("image/png") >= 4  # plane, curves, plug-in, accuracy
     for name in ("information_plane", "entropies", "plugin", "accuracy"):
         assert (results_dir / f"{name}.png").stat().st_size > 10_000
     assert "| hidden1 | 100 |" in (results_dir / "table.md").read_text()
+
+
+def test_notebook_on_empty_and_unmerged_folders(run_folders, monkeypatch, tmp_path):
+    results_dir, activations_dir = run_folders
+    text = executed_outputs(tmp_path / "empty", activations_dir, monkeypatch)
+    assert "no results in" in text and "run `make demo`" in text
+    assert text.count("image/png") == 1  # the accuracy only
+
+    (results_dir / "summary.csv").unlink()  # as a killed run leaves the folder
+    text = executed_outputs(results_dir, activations_dir, monkeypatch)
+    assert "5 result files in" in text and "not merged into summary.csv yet" in text
+    assert "not yet estimated: itr100_output" in text and text.count("image/png") >= 4
 
 
 def test_figures_without_meta(run_folders, tmp_path):
