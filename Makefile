@@ -32,4 +32,5 @@ benchmark: venv
 
 clean:
 	rm -rf activations/itr*.npz activations/meta.json results/itr*.json results/summary.* \
-	       results/*.png results/table.md results/config.json results/.claims
+	       results/*.png results/table.md results/config.json results/.claims \
+	       results/.lock
