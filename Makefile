@@ -1,5 +1,6 @@
 # Two commands do all the set-up:  make demo  (train, estimate, figures)  and  make test.
 # Override on the command line, e.g.  make demo DEVICES=0,1,2,3 RANKS=4 PRESET=full
+# make study: tanh against ReLU over network seeds (STUDY=full for GPUs)
 PYTHON_SYSTEM ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,9 +8,10 @@ MPIRUN := $(VENV)/bin/mpirun
 DEVICES ?= cpu
 RANKS ?= 2
 PRESET ?= quick
+STUDY ?= quick
 comma := ,
 
-.PHONY: demo test venv benchmark clean
+.PHONY: demo study test venv benchmark clean
 
 venv: $(VENV)/installed
 
@@ -23,6 +25,9 @@ demo: venv
 	$(MPIRUN) -np $(RANKS) $(PY) generator.py --devices $(DEVICES) --preset $(PRESET)
 	$(PY) -m jupyter nbconvert --to notebook --execute plots.ipynb --output-dir results
 	@echo "figures: results/*.png  table: results/table.md  notebook: results/plots.ipynb"
+
+study: venv
+	$(PY) study.py --size $(STUDY) --devices $(DEVICES) --ranks $(RANKS)
 
 test: venv
 	$(PY) -m pytest -q tests

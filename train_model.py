@@ -41,12 +41,15 @@ class Config:
     binning: str = setting("observed", "observed: tanh layers on the original edges, other "
                            "layers on their observed range; seed: the original's edges everywhere")
     train_subset: int = setting(0, "train on the first N shuffled examples only (0: all 60000)")
+    continuous: int = setting(0, "also save the unbinned activations of a random draw of this "
+                              "many test examples (float16, itr{N}_continuous.npz; 0: none)")
     seed: int = setting(0, "seed of the initial weights, batch order and subset")
 
 
 RANGES = {"itr_count": (0, None, False, False), "batch_size": (1, None, False, False),
           "lr": (0.0, None, True, False), "bins": (2, 256, False, False),
-          "train_subset": (0, 60000, False, False), "seed": (0, None, False, False)}
+          "train_subset": (0, 60000, False, False), "seed": (0, None, False, False),
+          "continuous": (0, 10000, False, False)}
 
 
 def check(config: Config) -> None:
@@ -139,6 +142,8 @@ def main(config: Config) -> None:
     edges = layer_edges(config, model, ranges)
 
     accuracy = {}
+    kept = np.sort(np.random.default_rng(config.seed).permutation(
+        len(data["test_y"]))[:config.continuous])  # test rows of the continuous archives
     for step in sorted(snapshots):  # pass 2: bin and write
         acts = activations_at(step)
         arrays = {f"{split}_labels": data[f"{split}_y"].numpy().astype(np.int64)
@@ -150,6 +155,10 @@ def main(config: Config) -> None:
             for name, a in acts[split].items():
                 arrays[f"{split}_{name}"] = binning.digitize(a, edges[name][0])
         archive.write_archive(archive.archive_path(out, step), arrays)
+        if config.continuous:
+            archive.write_archive(archive.continuous_path(out, step), {
+                "labels": arrays["test_labels"][kept], "index": kept.astype(np.int64),
+                **{name: a[kept].astype(np.float16) for name, a in acts["test"].items()}})
         print(f"iteration {step:6d}  train accuracy {accuracy[str(step)]['train']:.4f}  "
               f"test accuracy {accuracy[str(step)]['test']:.4f}  -> "
               f"{archive.archive_path(out, step)}", flush=True)

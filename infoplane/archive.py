@@ -11,6 +11,10 @@ activations/meta.json
 activations/itr{N}.npz, one per save iteration N
     {split}_{layer}  uint8 (examples, dim) bin indices, split in (train, test)
     {split}_labels   int64 (examples,) class labels in [0, num_labels)
+activations/itr{N}_continuous.npz, only with train_model.py --continuous M
+    {layer}          float16 (M, dim) the layer's activations before binning, for a
+                     seeded random draw of M test examples (the KDE bounds of the study)
+    labels           int64 (M,) their labels; index: int64 (M,) their test-set rows
 """
 import json
 import zipfile
@@ -28,6 +32,30 @@ META = "meta.json"
 
 def archive_path(activations_dir, iteration: int) -> Path:
     return Path(activations_dir) / f"itr{iteration}.npz"
+
+
+def continuous_path(activations_dir, iteration: int) -> Path:
+    return Path(activations_dir) / f"itr{iteration}_continuous.npz"
+
+
+def read_continuous(activations_dir, iteration: int, meta: dict) -> dict:
+    """{key: array} of one itr{N}_continuous.npz, checked against meta."""
+    path = continuous_path(activations_dir, iteration)
+    if not path.is_file():
+        raise InputError(f"{path}: not found; run train_model.py with --continuous")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, RuntimeError,
+            NotImplementedError, KeyError) as error:
+        raise InputError(f"{path}: unreadable or truncated archive ({error})") from None
+    labels = arrays.get("labels")
+    if labels is None or labels.ndim != 1:
+        raise InputError(f"{path}: needs labels of shape (examples,)")
+    for name, layer in meta["layers"].items():
+        if name not in arrays or arrays[name].shape != (len(labels), layer["dim"]):
+            raise InputError(f"{path}: {name} must have shape ({len(labels)}, {layer['dim']})")
+    return arrays
 
 
 def write_meta(activations_dir, meta: dict) -> None:
