@@ -90,6 +90,30 @@ def test_rejects_corrupted_bytes(activations, tmp_path):
         archive.read_archive(tmp_path / "flipped.npz", meta)
 
 
+def patched_headers(data: bytes, offset_local: int, offset_central: int, value: bytes):
+    """The zip bytes with `value` written at the given offsets of every local and central
+    directory header."""
+    data = bytearray(data)
+    for signature, offset in ((b"PK\x03\x04", offset_local), (b"PK\x01\x02", offset_central)):
+        start = data.find(signature)
+        while start >= 0:
+            data[start + offset:start + offset + len(value)] = value
+            start = data.find(signature, start + 4)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("what, offsets, value", [
+    ("unsupported compression method", (8, 10), (99).to_bytes(2, "little")),
+    ("encrypted entries", (6, 8), (0x1).to_bytes(2, "little")),
+])
+def test_rejects_unsupported_zip_entries(activations, tmp_path, what, offsets, value):
+    directory, meta, _ = activations
+    data = patched_headers(archive.archive_path(directory, 0).read_bytes(), *offsets, value)
+    (tmp_path / "odd.npz").write_bytes(data)
+    with pytest.raises(InputError, match="odd.npz: unreadable or truncated archive"):
+        archive.read_archive(tmp_path / "odd.npz", meta)
+
+
 def test_rejects_missing_archive_and_meta(tmp_path):
     with pytest.raises(InputError, match="not found; run train_model.py"):
         archive.read_meta(tmp_path)

@@ -195,6 +195,7 @@ def test_job_that_raises_stops_every_rank(activations, tmp_path, ranks):
     [line] = error_lines(run)
     assert "] itr" in line and "internal error ValueError: bad fit" in line
     assert "UnboundLocalError" not in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "results" / "config.json").exists()  # written at merge only
 
 
 def test_disk_full_is_one_line_and_leaves_no_partial_file(activations, one_rank, tmp_path):
