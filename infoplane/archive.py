@@ -34,6 +34,17 @@ def archive_path(activations_dir, iteration: int) -> Path:
     return Path(activations_dir) / f"itr{iteration}.npz"
 
 
+def _load_npz(path) -> dict:
+    """{key: array} of an .npz, or an InputError for any unreadable one (truncated,
+    corrupted, or with zip entries that are encrypted or use an unsupported method)."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, RuntimeError,
+            NotImplementedError, KeyError) as error:
+        raise InputError(f"{path}: unreadable or truncated archive ({error})") from None
+
+
 def continuous_path(activations_dir, iteration: int) -> Path:
     return Path(activations_dir) / f"itr{iteration}_continuous.npz"
 
@@ -43,12 +54,7 @@ def read_continuous(activations_dir, iteration: int, meta: dict) -> dict:
     path = continuous_path(activations_dir, iteration)
     if not path.is_file():
         raise InputError(f"{path}: not found; run train_model.py with --continuous")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, RuntimeError,
-            NotImplementedError, KeyError) as error:
-        raise InputError(f"{path}: unreadable or truncated archive ({error})") from None
+    arrays = _load_npz(path)
     labels = arrays.get("labels")
     if labels is None or labels.ndim != 1:
         raise InputError(f"{path}: needs labels of shape (examples,)")
@@ -133,11 +139,6 @@ def read_archive(path, meta: dict) -> dict:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: not found")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, RuntimeError,
-            NotImplementedError, KeyError) as error:  # bad zip: unsupported, encrypted, ...
-        raise InputError(f"{path}: unreadable or truncated archive ({error})") from None
+    arrays = _load_npz(path)
     validate_arrays(arrays, meta, str(path))
     return arrays
