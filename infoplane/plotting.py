@@ -14,7 +14,13 @@ from infoplane import archive, results
 from infoplane.errors import InputError
 
 MARKERS = "osD^vP*X"
-ERROR_BARS = "error bars: the larger of the seed-to-seed sd and the test-sampling se"
+def error_note(rows: list, keys=("H_T_bits", "I_TY_bits")) -> str:
+    """What the error bars are, with how often the seed-to-seed sd is the larger part."""
+    kinds = [r[f"{key}_error_kind"] for r in rows for key in keys]
+    fits = sorted({r["fits"] for r in rows})
+    return (f"error bars: the larger of the seed-to-seed sd ({'/'.join(map(str, fits))} "
+            f"fits per job) and the test-sampling se; the seed sd at "
+            f"{kinds.count('seed sd')} of {len(kinds)} H(T) and I(T;Y) points")
 I_TY_ESTIMATES = {  # key of summary.csv: how the figures name it
     "I_TY_bits": "generative q(y|t): H(Y) - H(Y|T), lower bound",
     "I_TY_probe_bits": "linear probe r(y|t), lower bound (baseline)",
@@ -49,7 +55,7 @@ def _error(points, key):
 def information_plane(rows: list, label_entropy_bits: float = math.log2(10),
                       plugin: bool = True):
     """I(X;T) on x, I(T;Y) on y, bits per example: one line per layer through its save
-    iterations, points coloured by iteration, error bars (ERROR_BARS); one panel per
+    iterations, points coloured by iteration, error bars (see error_note); one panel per
     I(T;Y) estimate, both with the ceiling H(Y). With `plugin`, the first panel also
     shows the plug-in (bin-count) coordinates of the same codes as hollow markers."""
     fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True, constrained_layout=True)
@@ -77,17 +83,17 @@ def information_plane(rows: list, label_entropy_bits: float = math.log2(10),
         ax.legend(loc="lower right", fontsize=8)
     axes[0].set_ylabel("I(T;Y)  [bits per example]")
     fig.colorbar(scatter, ax=axes, label="iteration (log scale, 0 included)")
-    fig.suptitle(f"Information plane ({ERROR_BARS})")
+    fig.suptitle(f"Information plane ({error_note(rows)})")
     return fig
 
 
 def entropy_curves(rows: list, label_entropy_bits: float = math.log2(10)):
     """Per layer: H(T), H(T|Y) (top) and both I(T;Y) estimates (bottom) against iteration,
-    with ERROR_BARS."""
+    with error bars (see error_note)."""
     layers = by_layer(rows)
     fig, axes = plt.subplots(2, len(layers), figsize=(4.5 * len(layers), 7), squeeze=False,
                              constrained_layout=True)
-    fig.suptitle(ERROR_BARS)
+    fig.suptitle(error_note(rows))
     for column, (layer, points) in enumerate(layers.items()):
         iterations = [p["iteration"] for p in points]
         top, bottom = axes[0, column], axes[1, column]
