@@ -18,8 +18,8 @@ def error_note(rows: list, keys=("H_T_bits", "I_TY_bits")) -> str:
     """What the error bars are, with how often the seed-to-seed sd is the larger part."""
     kinds = [r[f"{key}_error_kind"] for r in rows for key in keys]
     fits = sorted({r["fits"] for r in rows})
-    return (f"error bars: the larger of the seed-to-seed sd ({'/'.join(map(str, fits))} "
-            f"fits per job) and the test-sampling se; the seed sd at "
+    return (f"error bars: the larger of the seed-to-seed sd (fits per job: "
+            f"{'/'.join(map(str, fits))}) and the test-sampling se; the seed sd at "
             f"{kinds.count('seed sd')} of {len(kinds)} H(T) and I(T;Y) points")
 I_TY_ESTIMATES = {  # key of summary.csv: how the figures name it
     "I_TY_bits": "generative q(y|t): H(Y) - H(Y|T), lower bound",
@@ -80,10 +80,10 @@ def information_plane(rows: list, label_entropy_bits: float = math.log2(10),
         ax.set_xlabel("I(X;T) = H(T), upper bound  [bits per example, log scale]")
         ax.set_xscale("log")
         ax.set_title(f"I(T;Y) {name}")
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="best", fontsize=7, framealpha=0.6)
     axes[0].set_ylabel("I(T;Y)  [bits per example]")
     fig.colorbar(scatter, ax=axes, label="iteration (log scale, 0 included)")
-    fig.suptitle(f"Information plane ({error_note(rows)})")
+    fig.suptitle(f"Information plane\n{error_note(rows)}", fontsize=10)
     return fig
 
 
@@ -93,7 +93,7 @@ def entropy_curves(rows: list, label_entropy_bits: float = math.log2(10)):
     layers = by_layer(rows)
     fig, axes = plt.subplots(2, len(layers), figsize=(4.5 * len(layers), 7), squeeze=False,
                              constrained_layout=True)
-    fig.suptitle(error_note(rows))
+    fig.suptitle(error_note(rows), fontsize=10)
     for column, (layer, points) in enumerate(layers.items()):
         iterations = [p["iteration"] for p in points]
         top, bottom = axes[0, column], axes[1, column]

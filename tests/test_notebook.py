@@ -89,7 +89,7 @@ def test_figures_without_meta(run_folders, tmp_path):
 def test_table_has_totals_with_errors(run_folders):
     rows = results.read_summary(run_folders[0])
     table = plotting.results_table(rows)
-    assert plotting.error_note(rows).endswith("(1 fits per job) and the test-sampling se; "
+    assert plotting.error_note(rows).endswith("(fits per job: 1) and the test-sampling se; "
                                               "the seed sd at 0 of 10 H(T) and I(T;Y) points")
     assert table.splitlines()[0].startswith("| layer | iteration | fits | I(X;T) = H(T) [bits]")
     assert "| output | 0 | 1 | 3.00 ± 0.05 | 1.000 ± 0.050 | 0.800 ± 0.050 |" in table
