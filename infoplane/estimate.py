@@ -26,8 +26,9 @@ fitted the same way, H_T_given_Y_conditional_model_bits = E[-log2 q(t | y)] (an 
 bound on H(T | Y)) and I_TY_paired_bits = H_T_bits minus that, a difference of two
 bounds that bounds nothing. Each estimate comes with its standard error over test
 examples (suffix _se; it covers test sampling only: the spread over fit seeds comes from
-several fits, generator.py --seeds, infoplane/results.py), in bits per example; *_per_unit keys divide by the number of units. Every fitted choice (early
-stopping, the probe's penalty) uses the validation split, never the test codes.
+several fits, generator.py --seeds, infoplane/results.py), in bits per example;
+*_per_unit keys divide by the number of units. Every fitted choice (early stopping, the
+probe's penalty) uses the validation split, never the test codes.
 """
 import dataclasses
 import math
