@@ -32,11 +32,15 @@ SIZES = {
     # draw of 10000 training and 2000 test codes, KDE on 2000 test examples
     "quick": {"seeds": (0, 1, 2), "iterations": (0, 20, 200, 1000, 3000, 9000),
               "preset": "quick", "override": "train_subset=10000,test_subset=2000",
-              "continuous": 2000},
+              "continuous": 2000,
+              # H(T) slack of these settings on the realistic sources (README): a fall
+              # below this fraction of the peak is not called compression
+              "bias_fraction": 0.053},
     # GPUs: five networks per activation, 12 save iterations, all codes, the full preset
     "full": {"seeds": (0, 1, 2, 3, 4),
              "iterations": (0, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 9000),
-             "preset": "full", "override": "", "continuous": 5000},
+             "preset": "full", "override": "", "continuous": 5000,
+             "bias_fraction": 0.032},  # the quick preset's on all codes; full: not measured
 }
 
 
@@ -54,9 +58,6 @@ class Config:
     ranks: int = setting(2, "MPI ranks of generator.py")
     override: str = setting("", "estimator settings over the size's, e.g. max_epochs=10")
     noise_variance: float = setting(0.1, "variance of the KDE's Gaussian noise (Saxe et al.)")
-    bias_fraction: float = setting(0.03, "the estimator's H(T) slack as a fraction, from "
-                                   "the realistic sources (README): a fall below it is "
-                                   "not called compression")
 
 
 def run_step(command: list, what: str) -> None:
@@ -121,8 +122,8 @@ def main(config: Config) -> None:
         raise InputError(f"--size must be one of {list(SIZES)}, got {config.size!r}")
     if any(a not in ("tanh", "relu") for a in config.activations) or not config.activations:
         raise InputError(f"--activations must be tanh and/or relu, got {config.activations}")
-    if config.ranks < 1 or not config.noise_variance > 0 or not 0 <= config.bias_fraction < 1:
-        raise InputError("--ranks must be >= 1, --noise-variance > 0, --bias-fraction in [0, 1)")
+    if config.ranks < 1 or not config.noise_variance > 0:
+        raise InputError("--ranks must be >= 1 and --noise-variance > 0")
     size = dict(SIZES[config.size])
     size["seeds"] = config.seeds or size["seeds"]
     size["iterations"] = config.iterations or size["iterations"]
@@ -138,7 +139,7 @@ def main(config: Config) -> None:
                 rows.append({"activation": activation, "seed": seed, **row,
                              **bounds[f"itr{row['iteration']}_{row['layer']}"]})
     table = study.aggregate(rows)
-    verdicts = study.compression(table, config.bias_fraction)
+    verdicts = study.compression(table, size["bias_fraction"])
     write_text(out / "study.csv", "\n".join(
         [",".join(study.COLUMNS)] + [",".join(str(r[c]) for c in study.COLUMNS) for r in rows])
         + "\n")
