@@ -77,8 +77,9 @@ def information_plane(rows: list, label_entropy_bits: float = math.log2(10),
                         label=f"{layer}: plug-in counts (H(T) <= log2 N_test)")
         ax.axhline(label_entropy_bits, color="firebrick", ls="--", lw=1,
                    label=f"H(Y) = {label_entropy_bits:.2f} bits")
-        ax.set_xlabel("I(X;T) = H(T), upper bound  [bits per example, log scale]")
-        ax.set_xscale("log")
+        ax.set_xlabel("I(X;T) = H(T), upper bound  [bits per example; log scale above 1]")
+        ax.set_xscale("symlog", linthresh=1)  # H(T) = 0 (a constant layer) stays visible
+        ax.set_xlim(0, 1.5 * max(max(r["I_XT_bits"] for r in rows), 1))
         ax.set_title(f"I(T;Y) {name}")
         ax.legend(loc="best", fontsize=7, framealpha=0.6)
     axes[0].set_ylabel("I(T;Y)  [bits per example]")
