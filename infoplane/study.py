@@ -119,8 +119,6 @@ def study_figure(rows: list, table: list):
             ax.set_title(f"{layer}, {activation}")
             ax.set_xlabel("iteration (0 drawn at 0.5)")
             ax.set_ylabel("bits per example")
-            if kind is ESTIMATORS:
-                ax.set_yscale("log")
             if i == 0 and activation == activations[0]:
                 ax.legend(fontsize=7)
         for kind in (ESTIMATORS, LABEL_ESTIMATORS):  # tanh and ReLU on the same scale
