@@ -9,6 +9,7 @@ results/.claims/, which succeeds for exactly one rank on a local or shared file 
 no rank needs to answer messages while it computes. A run holds an exclusive lock on
 results/.lock (flock: the kernel releases it when the holder dies, so a killed run never
 leaves it stuck), so that a second run cannot take the same folder while one is live.
+flock is local to a host on some network file systems: there, start one run per folder.
 """
 import fcntl
 import os
