@@ -59,8 +59,11 @@ RANGES = {"seed": (0, None, False, False), "seeds": (1, None, False, False),
 
 def fingerprint(activations_dir, iteration: int) -> str:
     """Identifies the activations of one save iteration: sha256 of meta.json and itr{N}.npz."""
+    path = archive.archive_path(activations_dir, iteration)
+    if not path.is_file():
+        raise InputError(f"{path}: not found")
     digest = hashlib.sha256((Path(activations_dir) / archive.META).read_bytes())
-    with open(archive.archive_path(activations_dir, iteration), "rb") as f:
+    with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()[:16]
@@ -83,10 +86,9 @@ def prepare(config: Config, estimator) -> tuple:
     meta = archive.read_meta(config.activations_dir)
     selected = jobs.job_list(meta, config.iterations, config.layers, config.seeds)
     every_job = jobs.job_list(meta, seeds=config.seeds)
-    fingerprints = {}
-    for iteration in meta["iterations"]:
+    for iteration in sorted({job.iteration for job in selected}):  # the ones this run reads
         archive.read_archive(archive.archive_path(config.activations_dir, iteration), meta)
-        fingerprints[iteration] = fingerprint(config.activations_dir, iteration)
+    fingerprints = {i: fingerprint(config.activations_dir, i) for i in meta["iterations"]}
     redo = set(selected) if config.overwrite else set()
     for job in every_job:
         path = results.result_path(results_dir, job)
@@ -126,11 +128,13 @@ def main(config: Config) -> None:
         if config.preset not in PRESETS:
             raise InputError(f"--preset must be one of {list(PRESETS)}, got {config.preset!r}")
         try:
-            check_ranges(config, RANGES, label=lambda name: "--" + name.replace("_", "-"))
+            check_ranges(config, RANGES, label=cli.flag)
+        except ValueError as bad:
+            raise InputError(str(bad)) from None
+        try:
             estimator = with_overrides(PRESETS[config.preset], config.override)
         except ValueError as bad:
-            raise InputError(f"{'' if str(bad).startswith('--') else '--override: '}{bad}") \
-                from None
+            raise InputError(f"--override: {bad}") from None
         device, notice = select_device(config.devices, rank)
         if rank == 0:
             plan = prepare(config, estimator)
@@ -148,7 +152,8 @@ def main(config: Config) -> None:
     torch.set_num_threads(config.threads or max(1, (os.cpu_count() or 1) // local_ranks))
     say(f"of {size} on {socket.gethostname()}: device {device}"
         f"{f' ({notice})' if notice else ''}, {torch.get_num_threads()} threads; "
-        f"{len(todo)} of {selected} fits to run, preset {config.preset}, {config.seeds} seed(s) per job")
+        f"{len(todo)} of {selected} fits to run, preset {config.preset}, "
+        f"{config.seeds} seed(s) per job")
 
     start = time.time()
     for job in jobs.claimed_jobs(config.results_dir, todo, rank):

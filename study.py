@@ -10,7 +10,9 @@ Every network gets a folder {activation}_seed{s}/ under --out-dir with its activ
 demo; a rerun skips every finished network, fit and KDE bound. Then study.csv (one row
 per network, layer and iteration), table.md and study.png.
 """
+import csv
 import dataclasses
+import io
 import json
 import subprocess
 import sys
@@ -140,9 +142,12 @@ def main(config: Config) -> None:
                              **bounds[f"itr{row['iteration']}_{row['layer']}"]})
     table = study.aggregate(rows)
     verdicts = study.compression(table, size["bias_fraction"])
-    write_text(out / "study.csv", "\n".join(
-        [",".join(study.COLUMNS)] + [",".join(str(r[c]) for c in study.COLUMNS) for r in rows])
-        + "\n")
+    table_csv = io.StringIO()
+    writer = csv.DictWriter(table_csv, fieldnames=study.COLUMNS, extrasaction="ignore",
+                            lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(out / "study.csv", table_csv.getvalue())
     write_text(out / "table.md", study.markdown_tables(table, verdicts))
     write_json(out / "config.json", {**dataclasses.asdict(config), "resolved": size})
     figure = study.study_figure(rows, table)

@@ -59,7 +59,7 @@ def check(config: Config) -> None:
     if config.binning not in ("observed", "seed"):
         raise InputError(f"--binning must be observed or seed, got {config.binning!r}")
     try:
-        check_ranges(config, RANGES, label=lambda name: "--" + name.replace("_", "-"))
+        check_ranges(config, RANGES, label=cli.flag)
     except ValueError as bad:
         raise InputError(str(bad)) from None
     out = Path(config.activations_dir)

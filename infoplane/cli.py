@@ -22,6 +22,11 @@ def _parse_str_tuple(text: str) -> tuple:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def flag(name: str) -> str:
+    """The command-line flag of a config field: train_subset -> --train-subset."""
+    return "--" + name.replace("_", "-")
+
+
 def setting(default, help: str):
     """A config field with its help text: `lr: float = setting(1e-3, "Adam learning rate")`."""
     return dataclasses.field(default=default, metadata={"help": help})
@@ -43,7 +48,7 @@ def parser_for(config_class, description: str) -> argparse.ArgumentParser:
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
         kind_options = ({"action": argparse.BooleanOptionalAction} if kind is bool
                         else {"type": PARSERS[kind]})  # --flag / --no-flag
-        parser.add_argument("--" + field.name.replace("_", "-"), dest=field.name,
+        parser.add_argument(flag(field.name), dest=field.name,
                             default=default, **kind_options,
                             help=(field.metadata.get("help", "")
                                   + (f" (default: {shown})" if shown != "" else ""))

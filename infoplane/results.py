@@ -60,7 +60,8 @@ def check_settings(path, result: dict, expected: dict) -> None:
                          f"use the same settings, --overwrite, or another --results-dir")
 
 
-def _mean_and_sd(values: list) -> tuple:
+def mean_and_sd(values: list) -> tuple:
+    """Mean and sample standard deviation (ddof 1; nan for one value)."""
     mean = sum(values) / len(values)
     if len(values) < 2:
         return mean, float("nan")
@@ -78,7 +79,7 @@ def summarise(fits: list) -> dict:
     for e in ESTIMATES:
         if f"{e}_bits" not in first:
             continue
-        mean, seed_sd = _mean_and_sd([f[f"{e}_bits"] for f in fits])
+        mean, seed_sd = mean_and_sd([f[f"{e}_bits"] for f in fits])
         se = sum(f[f"{e}_bits_se"] for f in fits) / len(fits)
         seed_larger = seed_sd > se  # False for nan
         error = seed_sd if seed_larger else se
@@ -88,7 +89,7 @@ def summarise(fits: list) -> dict:
                     f"{e}_bits_per_unit": mean / first["units"],
                     f"{e}_bits_per_unit_error": error / first["units"]})
     for key in ("H_T_plugin_bits", "I_TY_plugin_bits"):
-        row[key] = _mean_and_sd([f[key] for f in fits])[0]
+        row[key] = mean_and_sd([f[key] for f in fits])[0]
     for key in ("epochs", "best_epoch"):
         row[key] = max(f[key] for f in fits)
     row["seconds"] = round(sum(f["seconds"] for f in fits), 2)

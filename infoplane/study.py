@@ -5,6 +5,8 @@ import math
 
 import matplotlib.pyplot as plt
 
+from infoplane.results import mean_and_sd
+
 ESTIMATORS = {  # row key: (legend, line style)
     "H_T_bits": ("H(T) = I(X;T), autoregressive, upper bound", "-"),
     "I_XT_kde_bits": ("I(X;T) KDE (noise var 0.1), upper bound <= log2 N", "--"),
@@ -20,13 +22,6 @@ COLUMNS = ["activation", "seed", "layer", "units", "iteration", *ESTIMATORS,
            *LABEL_ESTIMATORS, "H_T_bits_error", "stopped_early"]
 
 
-def _mean_sd(values):
-    mean = sum(values) / len(values)
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) \
-        if len(values) > 1 else float("nan")
-    return mean, sd
-
-
 def aggregate(rows: list) -> list:
     """One row per (activation, layer, iteration): {key}_mean and {key}_sd over the
     network seeds (ddof 1) for every estimator, and the number of networks."""
@@ -38,7 +33,7 @@ def aggregate(rows: list) -> list:
         entry = {"activation": activation, "layer": layer, "iteration": iteration,
                  "units": group[0]["units"], "networks": len(group)}
         for key in (*ESTIMATORS, *LABEL_ESTIMATORS):
-            entry[f"{key}_mean"], entry[f"{key}_sd"] = _mean_sd([r[key] for r in group])
+            entry[f"{key}_mean"], entry[f"{key}_sd"] = mean_and_sd([r[key] for r in group])
         table.append(entry)
     return table
 
