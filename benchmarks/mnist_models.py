@@ -8,25 +8,24 @@ Every model is fitted by infoplane/fit.py exactly as the estimator fits its own 
 early stopping on a random validation split of the training codes), on the same seeded
 training subset, and scored on all test codes. Models:
   dense            models/dense.py, the estimator's model (unit order as stored)
-  dense-chow-liu   the same, units reordered by a Chow-Liu tree (Prim's order of the
-                   maximum spanning tree of pairwise mutual information on training codes)
+  dense-chow-liu   the same, units reordered by a Chow-Liu tree (infoplane/tree.py)
+  dense-tree       the same order, each unit's logits also reading its tree parent's code
+                   through a free K x K table (the estimator's `tree` option)
   dense-free       the same without the shared bases: per-unit code embeddings (K x H)
                    and per-unit output heads (H x K)
   pixelcnn         models/pixelcnn.py, the gated dilated-convolution model used before
   transformer      models/transformer.py, causal attention over units
 """
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn as nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from infoplane import archive, entropy, fit  # noqa: E402
+from infoplane import archive, entropy, fit, tree  # noqa: E402
 from models import AutoregressiveDensity, DenseAutoregressive  # noqa: E402
 from models.transformer import CausalTransformer  # noqa: E402
 
@@ -43,37 +42,11 @@ class FreeDense(DenseAutoregressive):
         self.output_basis.requires_grad_(False)
 
 
-def pairwise_information_bits(codes: np.ndarray, bins: int) -> np.ndarray:
-    """Plug-in I(t_i; t_j) for every pair of units: (N, D) -> (D, D)."""
-    n, units = codes.shape
-    one_hot = torch.zeros(n, units * bins, dtype=torch.float64)
-    one_hot.scatter_(1, torch.as_tensor(codes.astype(np.int64)) + bins * torch.arange(units),
-                     1.0)
-    joint = (one_hot.T @ one_hot).view(units, bins, units, bins).permute(0, 2, 1, 3) / n
-    marginal = joint.diagonal(dim1=0, dim2=1).sum(1).T  # (D, K): p_i(a) = sum_b p(t_i=a, t_i=b)
-    ratio = joint / (marginal[:, None, :, None] * marginal[None, :, None, :])
-    terms = torch.where(joint > 0, joint * torch.log2(ratio.clamp_min(1e-300)), 0.0)
-    return terms.sum((2, 3)).numpy()
-
-
-def chow_liu_order(codes: np.ndarray, bins: int) -> np.ndarray:
-    """Prim's insertion order of the maximum spanning tree of pairwise information, from
-    the unit of highest entropy: every unit comes after its tree parent."""
-    information = pairwise_information_bits(codes, bins)
-    order = [int(np.argmax(np.diag(information)))]
-    best = information[order[0]].copy()
-    best[order] = -np.inf
-    for _ in range(len(information) - 1):
-        nxt = int(np.argmax(best))
-        order.append(nxt)
-        best = np.maximum(best, information[nxt])
-        best[order] = -np.inf
-    return np.array(order)
-
-
 MODELS = {
     "dense": lambda d, k, l: DenseAutoregressive(d, k, 64, l, rank=8),
     "dense-chow-liu": lambda d, k, l: DenseAutoregressive(d, k, 64, l, rank=8),
+    "dense-tree": lambda d, k, l, parents: DenseAutoregressive(d, k, 64, l, rank=8,
+                                                               parents=parents),
     "dense-free": lambda d, k, l: FreeDense(d, k, 64, l),
     "pixelcnn": lambda d, k, l: AutoregressiveDensity(d, k, channels=64, num_labels=l),
     "transformer": lambda d, k, l: CausalTransformer(d, k, width=64, layers=2, num_labels=l),
@@ -110,8 +83,9 @@ def main():
         n_val = len(order) // 10
         units = codes.shape[1]
         for name in args.models.split(","):
-            unit_order = (chow_liu_order(codes[order[n_val:]][:10000], bins)
-                          if name == "dense-chow-liu" else np.arange(units))
+            unit_order, parents = np.arange(units), None
+            if name in ("dense-chow-liu", "dense-tree"):
+                unit_order, parents = tree.chow_liu_tree(codes[order[n_val:]][:10000], bins)
 
             def tensors(c, y):
                 return torch.as_tensor(c[:, unit_order]), torch.as_tensor(y)
@@ -121,7 +95,8 @@ def main():
             test = tensors(arrays[f"test_{layer}"].astype(np.int64),
                            arrays["test_labels"].astype(np.int64))
             torch.manual_seed(args.seed)
-            model = MODELS[name](units, bins, 0)
+            model = (MODELS[name](units, bins, 0, parents) if name == "dense-tree"
+                     else MODELS[name](units, bins, 0))
             fit.initialise_unit_logits(model, train[0])
             parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
             cpu = time.process_time()

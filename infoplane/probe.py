@@ -16,9 +16,8 @@ over the training codes, a penalty that does not depend on how the units are sca
 probe asks whether the label can be read off the layer by one linear map of its units and
 their squares (a level shift or a change of spread of each unit): a generative model of
 the whole layer has to spend its capacity on everything else in T, a probe only on what
-predicts Y. infoplane/estimate.py multiplies it, with an exponent chosen on validation,
-into the posterior of the Bayes estimate; any r(y | t) gives H(Y) - E[-log2 r(y|t)] <=
-I(T; Y) in expectation (Barber & Agakov).
+predicts Y. infoplane/estimate.py reports it as a baseline beside the density model's own
+posterior; any r(y | t) gives H(Y) - E[-log2 r(y|t)] <= I(T; Y) in expectation (Barber & Agakov).
 """
 from dataclasses import dataclass
 

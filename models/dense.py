@@ -14,7 +14,10 @@ have no neighbours, and each may depend on any other. The shared bases say that 
 means the same thing in every unit (bins of one activation scale) while c_i keeps each
 unit's own marginal exactly; nothing is assumed smooth along the unit axis. With G alone
 (A = 0) the model is a mixture over labels of independent units; with one label it is the
-plain autoregressive density q(t).
+plain autoregressive density q(t). With `parents` (an earlier unit pi(i) for each unit, or
+-1) the logits of unit i also get a free K x K table P_i[t_pi(i)], a full-rank direct
+connection from one earlier unit (benchmarks/mnist_models.py compares it; the estimator
+does not use it).
 
 With `label_classes` = L the model also ends in the label, a head on the sum over all units:
 
@@ -41,7 +44,7 @@ class DenseAutoregressive(nn.Module):
     """q(t) (num_labels = 0) or q(t | y) (num_labels > 0) over `units` codes in `bins` bins."""
 
     def __init__(self, units: int, bins: int, hidden: int = 64, num_labels: int = 0,
-                 rank: int = 8, label_classes: int = 0):
+                 rank: int = 8, label_classes: int = 0, parents=None):
         super().__init__()
         self.label_classes = label_classes
         self.units, self.bins, self.hidden, self.num_labels = units, bins, hidden, num_labels
@@ -60,26 +63,43 @@ class DenseAutoregressive(nn.Module):
             self.label_head = nn.Linear(hidden, label_classes)  # W, w
             nn.init.zeros_(self.label_head.weight)
             nn.init.zeros_(self.label_head.bias)
+        if parents is not None:  # a full K x K table on the logits for each unit's parent
+            parents = torch.as_tensor(parents, dtype=torch.long)
+            if parents.shape != (units,) or not bool((parents < torch.arange(units)).all()):
+                raise ValueError("parents must give each unit an earlier unit or -1")
+            self.register_buffer("parents", parents.clamp_min(0), persistent=False)
+            self.register_buffer("has_parent", (parents >= 0).float()[:, None, None],
+                                 persistent=False)
+            self.parent_logits = nn.Parameter(torch.zeros(units, bins, bins))   # P_i
         self.block = math.ceil(math.sqrt(units))
         self.register_buffer("within", _strictly_lower(self.block), persistent=False)
         self.register_buffer("across", _strictly_lower(math.ceil(units / self.block)),
                              persistent=False)
 
-    def exclusive_prefix_sum(self, x: torch.Tensor) -> torch.Tensor:
-        """(D, M) -> (D, M) with row i = sum_{j<i} x_j, as two triangular matrix products
-        over blocks of about sqrt(D) rows (exact up to floating-point order)."""
-        blocks = self.across.shape[0]
-        padded = F.pad(x, (0, 0, 0, blocks * self.block - len(x))).view(blocks, self.block, -1)
-        within = torch.matmul(self.within, padded)             # earlier rows of the same block
-        before = torch.matmul(self.across, padded.sum(dim=1))  # all rows of earlier blocks
-        return (within + before[:, None, :]).reshape(blocks * self.block, -1)[:len(x)]
+    def exclusive_prefix_sum(self, x: torch.Tensor, offset=None) -> tuple:
+        """(D, M) -> ((D, M) with row i = offset + sum_{j<i} x_j, (M,) offset + sum_j x_j), as
+        two triangular matrix products over blocks of about sqrt(D) rows (exact up to
+        floating-point order); the last block is padded with zero rows where needed."""
+        blocks, size = self.across.shape[0], len(x)
+        padding = blocks * self.block - size
+        padded = (F.pad(x, (0, 0, 0, padding)) if padding else x).view(blocks, self.block, -1)
+        sums = padded.sum(dim=1)                                  # (blocks, M)
+        before = torch.matmul(self.across, sums)                  # all rows of earlier blocks
+        if offset is not None:
+            before = before + offset
+        # earlier rows of the same block, added to the earlier blocks' sums in one product
+        prefix = torch.baddbmm(before[:, None, :], self.within.expand(blocks, -1, -1), padded)
+        prefix = prefix.view(blocks * self.block, -1)
+        total = sums.sum(0) if offset is None else sums.sum(0) + offset
+        return (prefix[:size] if padding else prefix), total
 
     def hidden_states(self, codes: torch.Tensor, with_total: bool = False):
         """h_i without the label: (B, D) int codes -> (D, B, H); with_total: also h_D (B, H)."""
         contributions = torch.bmm(self.code_basis[codes.T], self.unit_inputs)  # A_j^T b(t_j)
-        before = self.exclusive_prefix_sum(contributions.reshape(self.units, -1))
-        hidden = before.view(self.units, len(codes), self.hidden) + self.start
-        return (hidden, hidden[-1] + contributions[-1]) if with_total else hidden
+        hidden, total = self.exclusive_prefix_sum(contributions.view(self.units, -1),
+                                                  self.start.repeat(len(codes)))
+        hidden = hidden.view(self.units, len(codes), self.hidden)
+        return (hidden, total.view(len(codes), self.hidden)) if with_total else hidden
 
     def log_prob_and_label_posterior_nats(self, codes):
         """log q(t) (B,) and log q(y | t) for every label (B, L), from one pass."""
@@ -101,6 +121,10 @@ class DenseAutoregressive(nn.Module):
             hidden = hidden + self.label_hidden[labels]
             bias = bias + self.label_logits[labels].transpose(0, 1)
         logits = bias + torch.bmm(torch.tanh(hidden), self.unit_outputs) @ self.output_basis
+        if hasattr(self, "parent_logits"):  # P_i[t_parent(i)]: (D, B, K)
+            parent_codes = codes.T[self.parents]  # (D, B)
+            logits = logits + self.has_parent * self.parent_logits[
+                torch.arange(self.units, device=codes.device)[:, None], parent_codes]
         log_q = F.log_softmax(logits, dim=-1)
         return log_q.gather(2, codes.T.unsqueeze(2)).squeeze(2)
 
