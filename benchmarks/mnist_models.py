@@ -10,7 +10,8 @@ training subset, and scored on all test codes. Models:
   dense            models/dense.py, the estimator's model (unit order as stored)
   dense-chow-liu   the same, units reordered by a Chow-Liu tree (infoplane/tree.py)
   dense-tree       the same order, each unit's logits also reading its tree parent's code
-                   through a free K x K table (the estimator's `tree` option)
+                   through a free K x K table (models/dense.py `parents`; not in the
+                   estimator)
   dense-free       the same without the shared bases: per-unit code embeddings (K x H)
                    and per-unit output heads (H x K)
   pixelcnn         models/pixelcnn.py, the gated dilated-convolution model used before
@@ -42,14 +43,16 @@ class FreeDense(DenseAutoregressive):
         self.output_basis.requires_grad_(False)
 
 
-MODELS = {
-    "dense": lambda d, k, l: DenseAutoregressive(d, k, 64, l, rank=8),
-    "dense-chow-liu": lambda d, k, l: DenseAutoregressive(d, k, 64, l, rank=8),
+MODELS = {  # name: (units, bins, labels, tree parents) -> model
+    "dense": lambda d, k, l, parents: DenseAutoregressive(d, k, 64, l, rank=8),
+    "dense-chow-liu": lambda d, k, l, parents: DenseAutoregressive(d, k, 64, l, rank=8),
     "dense-tree": lambda d, k, l, parents: DenseAutoregressive(d, k, 64, l, rank=8,
                                                                parents=parents),
-    "dense-free": lambda d, k, l: FreeDense(d, k, 64, l),
-    "pixelcnn": lambda d, k, l: AutoregressiveDensity(d, k, channels=64, num_labels=l),
-    "transformer": lambda d, k, l: CausalTransformer(d, k, width=64, layers=2, num_labels=l),
+    "dense-free": lambda d, k, l, parents: FreeDense(d, k, 64, l),
+    "pixelcnn": lambda d, k, l, parents: AutoregressiveDensity(d, k, channels=64,
+                                                               num_labels=l),
+    "transformer": lambda d, k, l, parents: CausalTransformer(d, k, width=64, layers=2,
+                                                              num_labels=l),
 }
 
 
@@ -82,10 +85,13 @@ def main():
         order = rng.permutation(len(codes))[:args.train_subset or None]
         n_val = len(order) // 10
         units = codes.shape[1]
-        for name in args.models.split(","):
+        names = args.models.split(",")
+        if {"dense-chow-liu", "dense-tree"} & set(names):  # one tree per job, for both
+            chow_liu = tree.chow_liu_tree(codes[order[n_val:]][:10000], bins)
+        for name in names:
             unit_order, parents = np.arange(units), None
             if name in ("dense-chow-liu", "dense-tree"):
-                unit_order, parents = tree.chow_liu_tree(codes[order[n_val:]][:10000], bins)
+                unit_order, parents = chow_liu
 
             def tensors(c, y):
                 return torch.as_tensor(c[:, unit_order]), torch.as_tensor(y)
@@ -95,8 +101,7 @@ def main():
             test = tensors(arrays[f"test_{layer}"].astype(np.int64),
                            arrays["test_labels"].astype(np.int64))
             torch.manual_seed(args.seed)
-            model = (MODELS[name](units, bins, 0, parents) if name == "dense-tree"
-                     else MODELS[name](units, bins, 0))
+            model = MODELS[name](units, bins, 0, parents)
             fit.initialise_unit_logits(model, train[0])
             parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
             cpu = time.process_time()

@@ -17,7 +17,8 @@ probe asks whether the label can be read off the layer by one linear map of its 
 their squares (a level shift or a change of spread of each unit): a generative model of
 the whole layer has to spend its capacity on everything else in T, a probe only on what
 predicts Y. infoplane/estimate.py reports it as a baseline beside the density model's own
-posterior; any r(y | t) gives H(Y) - E[-log2 r(y|t)] <= I(T; Y) in expectation (Barber & Agakov).
+posterior; any r(y | t) gives H(Y) - E[-log2 r(y|t)] <= I(T; Y) in expectation (Barber &
+Agakov).
 """
 from dataclasses import dataclass
 

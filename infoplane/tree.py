@@ -45,9 +45,3 @@ def chow_liu_tree(codes: np.ndarray, bins: int) -> tuple:
         best[order] = -np.inf
     return np.array(order), np.array(parents)
 
-
-def best_earlier_parents(codes: np.ndarray, bins: int) -> np.ndarray:
-    """For the stored unit order: parents[i] = argmax_{j<i} I(t_i; t_j), parents[0] = -1."""
-    information = pairwise_information_bits(codes, bins)
-    return np.array([-1] + [int(np.argmax(information[i, :i]))
-                            for i in range(1, len(information))])

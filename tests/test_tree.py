@@ -20,21 +20,6 @@ def test_pairwise_information_is_the_plug_in_of_each_pair():
     assert np.argmax(information[2, :2]) == 0
 
 
-def test_a_markov_chain_in_any_stored_order_gets_its_neighbours_as_parents():
-    rng = np.random.default_rng(1)
-    chain = sources.markov_chain(12, 6, rng, concentration=0.2)
-    codes, _ = chain.sample(20000, rng)
-    assert list(tree.best_earlier_parents(codes, 6)) == [-1] + list(range(11))
-    shuffled = rng.permutation(12)  # stored order unrelated to the chain's
-    parents = tree.best_earlier_parents(codes[:, shuffled], 6)
-    for position in range(1, 12):
-        earlier = set(shuffled[:position])
-        unit = shuffled[position]
-        neighbours = earlier & {unit - 1, unit + 1}
-        if neighbours:  # the strongest earlier link of a chain unit is a chain neighbour
-            assert shuffled[parents[position]] in neighbours
-
-
 def test_chow_liu_order_puts_every_unit_after_its_parent():
     rng = np.random.default_rng(2)
     codes, _ = sources.markov_chain(10, 5, rng, concentration=0.2).sample(20000, rng)
