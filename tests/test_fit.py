@@ -1,4 +1,8 @@
 """The fitting loop: early stopping, the return to the best state, its bookkeeping."""
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -49,3 +53,12 @@ def test_unit_marginals_are_smoothed_frequencies():
     codes = torch.tensor([[0, 1], [0, 2], [1, 2]])
     expected = torch.tensor([[3 / 6, 2 / 6, 1 / 6], [1 / 6, 2 / 6, 3 / 6]])
     assert torch.allclose(fit.unit_marginals(codes, 3), expected)
+
+
+def test_importing_fit_makes_every_torch_thread_flush_subnormal_floats():
+    """A subnormal product comes out zero on all threads (torch's workers included)."""
+    script = ("import torch, infoplane.fit; torch.set_num_threads(4); "
+              "x = torch.full((1 << 20,), 1e-30) * 1e-10; print(int(x.count_nonzero()))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1], check=True).stdout
+    assert out.strip() == "0"
