@@ -9,9 +9,10 @@ import torch
 from infoplane.entropy import nats_to_bits
 
 # The softmax of a confident unit gives its unlikely codes subnormal probabilities, which
-# x86 CPUs compute many times slower, forward and backward. Flushing them to zero changes no bound (every estimate is
-# scored by the model it names). Set at import: threads inherit the setting from the one
-# that starts them, so torch's worker threads, started later, flush too.
+# x86 CPUs compute many times slower, forward and backward. Flushing them to zero changes
+# no bound (every estimate is scored by the model it names). Set at import: threads
+# inherit the setting from the one that starts them, so torch's worker threads, started
+# later, flush too.
 torch.set_flush_denormal(True)
 
 
