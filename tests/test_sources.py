@@ -110,3 +110,47 @@ def test_em_fit_of_latent_classes_recovers_the_likelihood_of_its_source():
     assert exact - fitted.log_prob_nats(test_codes).mean() < 0.3  # nats per example
     assert exact - one_class.log_prob_nats(test_codes).mean() > 3.0  # the classes matter
     assert fitted.units == 12 and fitted.bins == 4 and fitted.num_labels == 3
+
+
+def _tiny_labelled_tree(rng):
+    """A tree source fitted to 5 dependent units in 3 bins with 2 labels."""
+    n = 3000
+    labels = rng.integers(0, 2, n)
+    codes = np.empty((n, 5), dtype=np.int64)
+    codes[:, 2] = (labels + rng.integers(0, 2, n)) % 3        # the label reaches unit 2
+    codes[:, 0] = (codes[:, 2] + (rng.random(n) < 0.2)) % 3   # 0 follows 2
+    codes[:, 4] = (codes[:, 0] * 2 + (rng.random(n) < 0.3)) % 3
+    codes[:, 1] = rng.integers(0, 3, n)
+    codes[:, 3] = (codes[:, 1] + labels * (rng.random(n) < 0.5)) % 3
+    return sources.fit_labelled_tree(codes, labels, 3, 2)
+
+
+def test_labelled_tree_likelihoods_and_entropies_match_enumeration():
+    source = _tiny_labelled_tree(np.random.default_rng(0))
+    assert sorted(source.order) == list(range(5)) and (source.parents == -1).sum() == 1
+    every = np.array(list(itertools.product(range(3), repeat=5)))
+    p_t = np.exp(source.log_prob_nats(every))
+    p_t_y = np.stack([np.exp(source.log_prob_given_label_nats(every, np.full(len(every), y)))
+                      for y in range(2)], 1)  # (T, L)
+    assert abs(p_t.sum() - 1) < 1e-12 and np.allclose(p_t_y.sum(0), 1)
+    assert np.allclose(p_t_y @ source.prior, p_t)
+    h_t = -(p_t * np.log2(p_t)).sum()
+    h_t_y = -(source.prior * (p_t_y * np.log2(p_t_y)).sum(0)).sum()
+    assert abs(source.conditional_entropy_bits() - h_t_y) < 1e-9  # the chain rule, exact
+    estimate = source.entropies_bits(np.random.default_rng(1), 200_000)
+    assert h_t - h_t_y > 0.1  # the label matters
+    for key, exact in (("H_T", h_t), ("H_T_given_Y", h_t_y), ("I_TY", h_t - h_t_y)):
+        assert abs(estimate[key] - exact) < 4 * estimate[f"{key}_se"] + 1e-9, key
+
+
+def test_labelled_tree_samples_follow_its_likelihood():
+    rng = np.random.default_rng(3)
+    source = _tiny_labelled_tree(rng)
+    codes, labels = source.sample(200_000, rng)
+    assert codes.dtype == np.uint8 and codes.shape == (200_000, 5)
+    every = np.array(list(itertools.product(range(3), repeat=5)))
+    index = np.ravel_multi_index(codes.T.astype(np.int64), (3,) * 5)
+    frequencies = np.bincount(index[labels == 1], minlength=len(every)) / (labels == 1).sum()
+    expected = np.exp(source.log_prob_given_label_nats(every, np.ones(len(every), int)))
+    assert np.abs(frequencies - expected).max() < 0.01
+    assert abs((labels == 1).mean() - source.prior[1]) < 0.01
