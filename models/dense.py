@@ -19,11 +19,15 @@ plain autoregressive density q(t). With `parents` (an earlier unit pi(i) for eac
 connection from one earlier unit (benchmarks/mnist_models.py compares it; the estimator
 does not use it).
 
-With `label_classes` = L the model also ends in the label, a head on the sum over all units:
+With `label_classes` = L the model also ends in the label, which reads every unit through
+the same code basis but its own input maps U_j in R^{R x H}:
 
-    log q(y | t) = log softmax(W phi(h_D) + w)[y],   h_D = a + sum_j A_j^T b(t_j),
+    log q(y | t) = log softmax(W phi(g) + w)[y],   g = e + sum_j U_j^T b(t_j),
 
 so that q(t, y) = q(t) q(y | t) is one autoregressive density over (t_0, ..., t_{D-1}, y).
+Its own maps keep the label from competing with the units' conditionals for the A_j (with
+g = h_D the label's features would be the running sum that unit D reads); g is one matrix
+product over the concatenated code features, O(D R H).
 
 Tensors are kept unit-major, (D, B, .), so that the maps are batched matrix products, and
 the running sum is a blocked product with triangular matrices (exclusive_prefix_sum):
@@ -60,7 +64,10 @@ class DenseAutoregressive(nn.Module):
             self.label_hidden = nn.Parameter(torch.zeros(num_labels, hidden))
             self.label_logits = nn.Parameter(torch.zeros(num_labels, units, bins))
         if label_classes:
-            self.label_head = nn.Linear(hidden, label_classes)  # W, w
+            self.label_inputs = nn.Parameter(torch.randn(units * rank, hidden)
+                                             / math.sqrt(units * rank))          # U_j, stacked
+            self.label_start = nn.Parameter(torch.zeros(hidden))                 # e
+            self.label_head = nn.Linear(hidden, label_classes)                   # W, w
             nn.init.zeros_(self.label_head.weight)
             nn.init.zeros_(self.label_head.bias)
         if parents is not None:  # a full K x K table on the logits for each unit's parent
@@ -93,21 +100,21 @@ class DenseAutoregressive(nn.Module):
         total = sums.sum(0) if offset is None else sums.sum(0) + offset
         return (prefix[:size] if padding else prefix), total
 
-    def hidden_states(self, codes: torch.Tensor, with_total: bool = False):
-        """h_i without the label: (B, D) int codes -> (D, B, H); with_total: also h_D (B, H)."""
+    def hidden_states(self, codes: torch.Tensor) -> torch.Tensor:
+        """h_i without the label: (B, D) int codes -> (D, B, H)."""
         contributions = torch.bmm(self.code_basis[codes.T], self.unit_inputs)  # A_j^T b(t_j)
-        hidden, total = self.exclusive_prefix_sum(contributions.view(self.units, -1),
-                                                  self.start.repeat(len(codes)))
-        hidden = hidden.view(self.units, len(codes), self.hidden)
-        return (hidden, total.view(len(codes), self.hidden)) if with_total else hidden
+        hidden, _ = self.exclusive_prefix_sum(contributions.view(self.units, -1),
+                                              self.start.repeat(len(codes)))
+        return hidden.view(self.units, len(codes), self.hidden)
 
     def log_prob_and_label_posterior_nats(self, codes):
         """log q(t) (B,) and log q(y | t) for every label (B, L), from one pass."""
         if self.num_labels or not self.label_classes:
             raise ValueError("needs a label-free model with label_classes > 0")
-        hidden, total = self.hidden_states(codes, with_total=True)
-        log_q_t = self._log_q_units(hidden, codes, None).sum(dim=0)
-        return log_q_t, F.log_softmax(self.label_head(torch.tanh(total)), dim=-1)
+        log_q_t = self._log_q_units(self.hidden_states(codes), codes, None).sum(dim=0)
+        label_features = torch.addmm(self.label_start, self.code_basis[codes].flatten(1),
+                                     self.label_inputs)                          # g: (B, H)
+        return log_q_t, F.log_softmax(self.label_head(torch.tanh(label_features)), dim=-1)
 
     def log_joint_nats(self, codes, labels, label_weight: float = 1.0):
         """log q(t) + label_weight log q(y | t): (B, D), (B,) -> (B,); weight 1: log q(t, y)."""
