@@ -122,7 +122,7 @@ def _tiny_labelled_tree(rng):
     codes[:, 4] = (codes[:, 0] * 2 + (rng.random(n) < 0.3)) % 3
     codes[:, 1] = rng.integers(0, 3, n)
     codes[:, 3] = (codes[:, 1] + labels * (rng.random(n) < 0.5)) % 3
-    return sources.fit_labelled_tree(codes, labels, 3, 2)
+    return sources.fit_labelled_tree(codes, labels, 3, 2, rng)
 
 
 def test_labelled_tree_likelihoods_and_entropies_match_enumeration():
@@ -154,3 +154,22 @@ def test_labelled_tree_samples_follow_its_likelihood():
     expected = np.exp(source.log_prob_given_label_nats(every, np.ones(len(every), int)))
     assert np.abs(frequencies - expected).max() < 0.01
     assert abs((labels == 1).mean() - source.prior[1]) < 0.01
+
+
+@pytest.mark.parametrize("label_matters", [False, True])
+def test_labelled_tree_shrinkage_follows_the_held_out_codes(label_matters):
+    """Codes that ignore the label give a source whose label carries almost nothing (the
+    shrinkage pools the labels' tables); codes that follow the label keep it."""
+    rng = np.random.default_rng(4)
+    n, units = 2000, 8
+    labels = rng.integers(0, 4, n)
+    codes = np.empty((n, units), dtype=np.int64)
+    codes[:, 0] = labels if label_matters else rng.integers(0, 4, n)
+    for i in range(1, units):
+        codes[:, i] = (codes[:, i - 1] + (rng.random(n) < 0.3)) % 4
+    source = sources.fit_labelled_tree(codes, labels, 4, 4, rng)
+    information = source.entropies_bits(rng, 50_000)["I_TY"]
+    if label_matters:
+        assert information > 1.5
+    else:
+        assert information < 0.01  # without shrinkage (strength 0.001): 0.03
