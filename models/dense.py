@@ -15,9 +15,13 @@ means the same thing in every unit (bins of one activation scale) while c_i keep
 unit's own marginal exactly; nothing is assumed smooth along the unit axis. With G alone
 (A = 0) the model is a mixture over labels of independent units; with one label it is the
 plain autoregressive density q(t). With `parents` (an earlier unit pi(i) for each unit, or
--1) the logits of unit i also get a free K x K table P_i[t_pi(i)], a full-rank direct
-connection from one earlier unit (benchmarks/mnist_models.py compares it; the estimator
-does not use it).
+-1) unit i's output features also read its parent's code directly,
+
+    logits_i = c_i [+ G_{y,i}] + B^T (V_i^T phi(h_i) + P_i^T b(t_pi(i))),   P_i in R^{R x R},
+
+a path that does not pass through the running sum: there every unit's code is one of up
+to D - 1 terms in H dimensions, so that a unit which depends strongly on one other unit
+(sparse dependence, as along a tree) reads it through the others' interference.
 
 With `label_classes` = L the model also ends in the label, which reads every unit through
 the same code basis but its own input maps U_j in R^{R x H}:
@@ -70,14 +74,14 @@ class DenseAutoregressive(nn.Module):
             self.label_head = nn.Linear(hidden, label_classes)                   # W, w
             nn.init.zeros_(self.label_head.weight)
             nn.init.zeros_(self.label_head.bias)
-        if parents is not None:  # a full K x K table on the logits for each unit's parent
+        if parents is not None:  # a direct path from each unit's parent code
             parents = torch.as_tensor(parents, dtype=torch.long)
             if parents.shape != (units,) or not bool((parents < torch.arange(units)).all()):
                 raise ValueError("parents must give each unit an earlier unit or -1")
             self.register_buffer("parents", parents.clamp_min(0), persistent=False)
             self.register_buffer("has_parent", (parents >= 0).float()[:, None, None],
                                  persistent=False)
-            self.parent_logits = nn.Parameter(torch.zeros(units, bins, bins))   # P_i
+            self.parent_maps = nn.Parameter(torch.zeros(units, rank, rank))      # P_i
         self.block = math.ceil(math.sqrt(units))
         self.register_buffer("within", _strictly_lower(self.block), persistent=False)
         self.register_buffer("across", _strictly_lower(math.ceil(units / self.block)),
@@ -127,11 +131,11 @@ class DenseAutoregressive(nn.Module):
         if labels is not None:
             hidden = hidden + self.label_hidden[labels]
             bias = bias + self.label_logits[labels].transpose(0, 1)
-        logits = bias + torch.bmm(torch.tanh(hidden), self.unit_outputs) @ self.output_basis
-        if hasattr(self, "parent_logits"):  # P_i[t_parent(i)]: (D, B, K)
-            parent_codes = codes.T[self.parents]  # (D, B)
-            logits = logits + self.has_parent * self.parent_logits[
-                torch.arange(self.units, device=codes.device)[:, None], parent_codes]
+        features = torch.bmm(torch.tanh(hidden), self.unit_outputs)  # (D, B, R)
+        if hasattr(self, "parent_maps"):  # + P_i^T b(t_parent(i))
+            features = features + self.has_parent * torch.bmm(
+                self.code_basis[codes.T[self.parents]], self.parent_maps)
+        logits = bias + features @ self.output_basis
         log_q = F.log_softmax(logits, dim=-1)
         return log_q.gather(2, codes.T.unsqueeze(2)).squeeze(2)
 

@@ -20,6 +20,15 @@ def independent_entropy_bits(source) -> float:
     if isinstance(source, sources.LatentClassSource):
         marginals = np.einsum("c,cdk->dk", source.prior, source.theta)
         return sum(float(categorical_entropy_bits(m)) for m in marginals)
+    if isinstance(source, sources.LabelledTreeSource):
+        marginals = np.zeros((source.units, source.bins))
+        for y, p_y in enumerate(source.prior):
+            given_y = {source.order[0]: source.root[y]}
+            for unit in source.order[1:]:
+                given_y[unit] = given_y[source.parents[unit]] @ source.tables[y, unit]
+            for unit, marginal in given_y.items():
+                marginals[unit] += p_y * marginal
+        return sum(float(categorical_entropy_bits(m)) for m in marginals)
     marginal, total = source.prior @ source.init, 0.0
     total = float(categorical_entropy_bits(marginal))
     joint = source.prior[:, None] * source.init  # (L, K): p(y, t_{i})
@@ -38,7 +47,21 @@ CASES = {  # name: (source, train examples)
     # dense dependence through a latent class, with no unit order: no first-order chain
     # or label mixture represents it, nor does the estimator's own family exactly
     "latent_classes": (lambda rng: _latent_classes(8, 4, 4, 8, rng), 15000),
+    # sparse dependence along a random tree whose order the stored unit order hides
+    "shuffled_tree": (lambda rng: _random_tree(10, 4, 3, rng), 15000),
 }
+
+
+def _random_tree(units, bins, num_labels, rng):
+    """The label picks the root's code distribution; every edge has one random table."""
+    order = rng.permutation(units)
+    parents = np.full(units, -1)
+    for position in range(1, units):
+        parents[order[position]] = order[rng.integers(0, position)]
+    tables = rng.dirichlet(np.full(bins, 0.3), (1, units, bins))
+    return sources.LabelledTreeSource(np.full(num_labels, 1 / num_labels), order, parents,
+                                      rng.dirichlet(np.full(bins, 0.1), num_labels),
+                                      np.repeat(tables, num_labels, axis=0))
 
 
 def _latent_classes(units, bins, num_labels, classes, rng):
@@ -49,7 +72,7 @@ def _latent_classes(units, bins, num_labels, classes, rng):
 
 def exact(source, key):
     """H_T, H_T_given_Y or I_TY of a source, and its Monte Carlo standard error (0: exact)."""
-    if isinstance(source, sources.LatentClassSource):
+    if isinstance(source, (sources.LatentClassSource, sources.LabelledTreeSource)):
         if not hasattr(source, "_truth"):
             source._truth = source.entropies_bits(np.random.default_rng(11), 200_000)
         return source._truth[key], source._truth[f"{key}_se"]
@@ -95,7 +118,7 @@ def test_information_estimate_matches_exact_value(case):
     assert abs(r["I_TY_bits"] - i_ty) <= I_TOLERANCE_BITS + 3 * (r["I_TY_bits_se"] + se), name
     assert r["I_TY_bits"] == pytest.approx(r["I_TY_bayes_bits"], abs=1e-9)  # one number
     if name in ("label_first_unit", "smooth_chain_label", "label_mixture",
-                "latent_classes"):  # the label matters
+                "latent_classes", "shuffled_tree"):  # the label matters
         assert i_ty > 5 * I_TOLERANCE_BITS
 
 
