@@ -7,11 +7,10 @@ seconds. A lower test NLL is a tighter upper bound on H(T); no truth is needed.
 Every model is fitted by infoplane/fit.py exactly as the estimator fits its own (Adam,
 early stopping on a random validation split of the training codes), on the same seeded
 training subset, and scored on all test codes. Models:
-  dense            models/dense.py, the estimator's model (unit order as stored)
+  dense            models/dense.py in the unit order as stored, no parent path
   dense-chow-liu   the same, units reordered by a Chow-Liu tree (infoplane/tree.py)
-  dense-tree       the same order, each unit's logits also reading its tree parent's code
-                   through a free K x K table (models/dense.py `parents`; not in the
-                   estimator)
+  dense-tree       the same order, each unit also reading its tree parent's code through
+                   a rank-R path (models/dense.py `parents`): the estimator's model
   dense-free       the same without the shared bases: per-unit code embeddings (K x H)
                    and per-unit output heads (H x K)
   pixelcnn         models/pixelcnn.py, the gated dilated-convolution model used before
