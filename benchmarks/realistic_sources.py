@@ -9,8 +9,9 @@ For each (layer, iteration) a tractable model is fitted to the layer's training 
 labels and taken as the truth (infoplane/sources.py), `--family latent`: a latent class
 model (units independent given one of C classes, the label drawn from the class, fitted by
 EM), or `--family tree`: label-conditional Chow-Liu trees (a full K x K table per edge and
-label, from counts shrunk towards the pooled counts of all labels, chosen on held-out codes). Train and test codes are drawn from it at the MNIST shape; its
-entropies come from exact log-likelihoods (Monte Carlo standard errors shown). Neither
+label, from counts shrunk towards the pooled counts of all labels, chosen on held-out
+codes). Train and test codes are drawn from it at the MNIST shape; its entropies come
+from exact log-likelihoods (Monte Carlo standard errors shown). Neither
 family is the estimator's (models/dense.py).
 Targets: H(T), H(T|Y) within 3 %, I(T;Y) within 0.15 bits. Prints a Markdown table.
 """

@@ -6,8 +6,8 @@ head sees all units), is fitted by maximum likelihood on the training codes outs
 random validation split, with early stopping on that split. The units are visited in the
 order of the Chow-Liu tree of the fitting codes (infoplane/tree.py), and each unit also
 reads its tree parent's code directly: the running sum carries dense dependence, the
-parent path the strongest single one. Every entropy below is invariant to the order. With p(y) the (add-one
-smoothed) training label frequencies, on the test codes:
+parent path the strongest single one. Every entropy below is invariant to the order.
+With p(y) the (add-one smoothed) training label frequencies, on the test codes:
 
     H_T_bits          = E[-log2 q(t)]                    >= H(T): a cross-entropy;
     I_XT_bits         = H_T_bits                         (T is a deterministic function of X);
