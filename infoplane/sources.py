@@ -22,15 +22,31 @@ from infoplane.entropy import (LN2, categorical_entropy_bits, label_mixture_log_
 ENUMERATION_LIMIT = 2**20  # sequences
 
 
-@dataclass
-class LabelledMarkovChain:
-    prior: np.ndarray        # (L,)           p(y)
-    init: np.ndarray         # (L, K)         p(t_0 | y)
-    transitions: np.ndarray  # (L, D-1, K, K) p(t_i = b | t_{i-1} = a, y) at [y, i-1, a, b]
+class _LabelMixture:
+    """What follows from p(t, y) = p(y) p(t | y) for a source with `prior` p(y) and
+    log_prob_given_label_nats: the label count, H(Y) and log p(t) = log sum_y p(y) p(t|y)."""
 
     @property
     def num_labels(self) -> int:
         return len(self.prior)
+
+    def label_entropy_bits(self) -> float:
+        return float(categorical_entropy_bits(self.prior))
+
+    def log_prob_nats(self, codes: np.ndarray) -> np.ndarray:
+        """log p(t) = log sum_y p(y) p(t | y) for each example: (n, D) -> (n,)."""
+        every_label = np.stack([self.log_prob_given_label_nats(codes, np.full(len(codes), y))
+                                for y in range(self.num_labels)], axis=1)
+        with np.errstate(divide="ignore"):
+            log_prior = np.log(self.prior)
+        return label_mixture_log_prob_nats(every_label, log_prior)
+
+
+@dataclass
+class LabelledMarkovChain(_LabelMixture):
+    prior: np.ndarray        # (L,)           p(y)
+    init: np.ndarray         # (L, K)         p(t_0 | y)
+    transitions: np.ndarray  # (L, D-1, K, K) p(t_i = b | t_{i-1} = a, y) at [y, i-1, a, b]
 
     @property
     def bins(self) -> int:
@@ -61,21 +77,10 @@ class LabelledMarkovChain:
             log_p += np.log(self.transitions[labels, i - 1, codes[:, i - 1], codes[:, i]])
         return log_p
 
-    def log_prob_nats(self, codes: np.ndarray) -> np.ndarray:
-        """log p(t) = log sum_y p(y) p(t | y) for each example: (n, D) -> (n,)."""
-        every_label = np.stack([self.log_prob_given_label_nats(codes, np.full(len(codes), y))
-                                for y in range(self.num_labels)], axis=1)
-        with np.errstate(divide="ignore"):
-            log_prior = np.log(self.prior)
-        return label_mixture_log_prob_nats(every_label, log_prior)
-
     def conditional_entropy_bits(self) -> float:
         """H(T | Y) = sum_y p(y) H(T | Y = y), each by the chain rule (exact)."""
         return float(sum(p * _chain_entropy_bits(self.init[y], self.transitions[y])
                          for y, p in enumerate(self.prior)))
-
-    def label_entropy_bits(self) -> float:
-        return float(categorical_entropy_bits(self.prior))
 
     def entropy_bits(self, rng=None, samples: int = 200_000) -> tuple:
         """(H(T), its standard error): exact (error 0) where possible, see the module doc."""
@@ -304,7 +309,7 @@ def fit_latent_classes(codes: np.ndarray, labels: np.ndarray, bins: int, num_lab
 
 
 @dataclass
-class LabelledTreeSource:
+class LabelledTreeSource(_LabelMixture):
     """A label y ~ p(y), then the codes along a tree over the units shared by all labels:
     p(t | y) = p(t_r | y) prod_{i != r} p(t_i | t_parent(i), y), with a full K x K table for
     every edge and label. Fitted to a real layer's codes (fit_labelled_tree: the Chow-Liu
@@ -317,10 +322,6 @@ class LabelledTreeSource:
     parents: np.ndarray  # (D,)          parent unit of each unit, -1 for the root
     root: np.ndarray     # (L, K)        p(t_r | y), r = order[0]
     tables: np.ndarray   # (L, D, K, K)  p(t_i = b | t_parent(i) = a, y) at [y, i, a, b]
-
-    @property
-    def num_labels(self) -> int:
-        return len(self.prior)
 
     @property
     def units(self) -> int:
@@ -349,26 +350,25 @@ class LabelledTreeSource:
                                         codes[:, unit]])
         return log_p
 
-    def log_prob_nats(self, codes: np.ndarray) -> np.ndarray:
-        """log p(t) = log sum_y p(y) p(t | y): (n, D) -> (n,)."""
-        every_label = np.stack([self.log_prob_given_label_nats(codes, np.full(len(codes), y))
-                                for y in range(self.num_labels)], axis=1)
-        return label_mixture_log_prob_nats(every_label, np.log(self.prior))
-
-    def label_entropy_bits(self) -> float:
-        return float(categorical_entropy_bits(self.prior))
+    def unit_marginals_given_label(self, y: int) -> np.ndarray:
+        """p(t_i | y) for every unit, (D, K): each unit's is its parent's times the edge
+        table, down the tree from the root."""
+        marginals = np.empty((self.units, self.bins))
+        marginals[self.order[0]] = self.root[y]
+        for unit in self.order[1:]:
+            marginals[unit] = marginals[self.parents[unit]] @ self.tables[y, unit]
+        return marginals
 
     def conditional_entropy_bits(self) -> float:
-        """H(T | Y) = sum_y p(y) sum_i E[H(t_i | t_parent(i) = a, y)], exact: each unit's
-        marginal given y is its parent's marginal times the edge table."""
+        """H(T | Y) = sum_y p(y) [H(t_r | y) + sum_{i != r} sum_a p(t_parent(i) = a | y)
+        H(t_i | t_parent(i) = a, y)], exact (the chain rule along the tree)."""
         total = 0.0
         for y, p_y in enumerate(self.prior):
-            marginals = {self.order[0]: self.root[y]}
+            marginals = self.unit_marginals_given_label(y)
             entropy = float(categorical_entropy_bits(self.root[y]))
             for unit in self.order[1:]:
-                parent = marginals[self.parents[unit]]
-                entropy += float(parent @ categorical_entropy_bits(self.tables[y, unit]))
-                marginals[unit] = parent @ self.tables[y, unit]
+                entropy += float(marginals[self.parents[unit]]
+                                 @ categorical_entropy_bits(self.tables[y, unit]))
             total += p_y * entropy
         return total
 

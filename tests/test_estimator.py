@@ -21,13 +21,8 @@ def independent_entropy_bits(source) -> float:
         marginals = np.einsum("c,cdk->dk", source.prior, source.theta)
         return sum(float(categorical_entropy_bits(m)) for m in marginals)
     if isinstance(source, sources.LabelledTreeSource):
-        marginals = np.zeros((source.units, source.bins))
-        for y, p_y in enumerate(source.prior):
-            given_y = {source.order[0]: source.root[y]}
-            for unit in source.order[1:]:
-                given_y[unit] = given_y[source.parents[unit]] @ source.tables[y, unit]
-            for unit, marginal in given_y.items():
-                marginals[unit] += p_y * marginal
+        marginals = sum(p_y * source.unit_marginals_given_label(y)
+                        for y, p_y in enumerate(source.prior))
         return sum(float(categorical_entropy_bits(m)) for m in marginals)
     marginal, total = source.prior @ source.init, 0.0
     total = float(categorical_entropy_bits(marginal))
