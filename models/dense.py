@@ -87,36 +87,41 @@ class DenseAutoregressive(nn.Module):
         self.register_buffer("across", _strictly_lower(math.ceil(units / self.block)),
                              persistent=False)
 
-    def exclusive_prefix_sum(self, x: torch.Tensor, offset=None) -> tuple:
-        """(D, M) -> ((D, M) with row i = offset + sum_{j<i} x_j, (M,) offset + sum_j x_j), as
-        two triangular matrix products over blocks of about sqrt(D) rows (exact up to
-        floating-point order); the last block is padded with zero rows where needed."""
+    def exclusive_prefix_sum(self, x: torch.Tensor, offset=None) -> torch.Tensor:
+        """(D, M) -> (D, M) with row i = offset + sum_{j<i} x_j, as two triangular matrix
+        products over blocks of about sqrt(D) rows (exact up to floating-point order); the
+        last block is padded with zero rows where needed."""
         blocks, size = self.across.shape[0], len(x)
         padding = blocks * self.block - size
         padded = (F.pad(x, (0, 0, 0, padding)) if padding else x).view(blocks, self.block, -1)
-        sums = padded.sum(dim=1)                                  # (blocks, M)
-        before = torch.matmul(self.across, sums)                  # all rows of earlier blocks
+        before = torch.matmul(self.across, padded.sum(dim=1))   # all rows of earlier blocks
         if offset is not None:
             before = before + offset
         # earlier rows of the same block, added to the earlier blocks' sums in one product
         prefix = torch.baddbmm(before[:, None, :], self.within.expand(blocks, -1, -1), padded)
         prefix = prefix.view(blocks * self.block, -1)
-        total = sums.sum(0) if offset is None else sums.sum(0) + offset
-        return (prefix[:size] if padding else prefix), total
+        return prefix[:size] if padding else prefix
 
-    def hidden_states(self, codes: torch.Tensor) -> torch.Tensor:
-        """h_i without the label: (B, D) int codes -> (D, B, H)."""
-        contributions = torch.bmm(self.code_basis[codes.T], self.unit_inputs)  # A_j^T b(t_j)
-        hidden, _ = self.exclusive_prefix_sum(contributions.view(self.units, -1),
-                                              self.start.repeat(len(codes)))
-        return hidden.view(self.units, len(codes), self.hidden)
+    def code_features(self, codes: torch.Tensor) -> torch.Tensor:
+        """b(t_j) for every unit, unit-major: (B, D) int codes -> (D, B, R); computed once
+        per pass and read by the running sum, the parent path and the label."""
+        return self.code_basis[codes.T]
+
+    def hidden_states(self, features: torch.Tensor) -> torch.Tensor:
+        """h_i without the label: (D, B, R) code features -> (D, B, H)."""
+        batch = features.shape[1]
+        contributions = torch.bmm(features, self.unit_inputs)               # A_j^T b(t_j)
+        hidden = self.exclusive_prefix_sum(contributions.view(self.units, -1),
+                                           self.start.repeat(batch))
+        return hidden.view(self.units, batch, self.hidden)
 
     def log_prob_and_label_posterior_nats(self, codes):
         """log q(t) (B,) and log q(y | t) for every label (B, L), from one pass."""
         if self.num_labels or not self.label_classes:
             raise ValueError("needs a label-free model with label_classes > 0")
-        log_q_t = self._log_q_units(self.hidden_states(codes), codes, None).sum(dim=0)
-        label_features = torch.addmm(self.label_start, self.code_basis[codes].flatten(1),
+        features = self.code_features(codes)
+        log_q_t = self._log_q_units(features, codes, None).sum(dim=0)
+        label_features = torch.addmm(self.label_start, features.transpose(0, 1).flatten(1),
                                      self.label_inputs)                          # g: (B, H)
         return log_q_t, F.log_softmax(self.label_head(torch.tanh(label_features)), dim=-1)
 
@@ -125,17 +130,18 @@ class DenseAutoregressive(nn.Module):
         log_q_t, log_posterior = self.log_prob_and_label_posterior_nats(codes)
         return log_q_t + label_weight * log_posterior.gather(1, labels[:, None]).squeeze(1)
 
-    def _log_q_units(self, hidden, codes, labels) -> torch.Tensor:
-        """(D, B, H) label-free hidden states -> (D, B) log q(t_i | t_<i [, y]) in nats."""
+    def _log_q_units(self, features, codes, labels) -> torch.Tensor:
+        """(D, B, R) code features -> (D, B) log q(t_i | t_<i [, y]) in nats."""
+        hidden = self.hidden_states(features)
         bias = self.unit_logits[:, None, :]
         if labels is not None:
             hidden = hidden + self.label_hidden[labels]
             bias = bias + self.label_logits[labels].transpose(0, 1)
-        features = torch.bmm(torch.tanh(hidden), self.unit_outputs)  # (D, B, R)
+        outputs = torch.bmm(torch.tanh(hidden), self.unit_outputs)  # (D, B, R)
         if hasattr(self, "parent_maps"):  # + P_i^T b(t_parent(i))
-            features = features + self.has_parent * torch.bmm(
-                self.code_basis[codes.T[self.parents]], self.parent_maps)
-        logits = bias + features @ self.output_basis
+            outputs = outputs + self.has_parent * torch.bmm(features[self.parents],
+                                                            self.parent_maps)
+        logits = bias + outputs @ self.output_basis
         log_q = F.log_softmax(logits, dim=-1)
         return log_q.gather(2, codes.T.unsqueeze(2)).squeeze(2)
 
@@ -146,9 +152,9 @@ class DenseAutoregressive(nn.Module):
     def log_prob_units_nats(self, codes, labels=None) -> torch.Tensor:
         """log q(t_i | t_<i [, y]) for every unit: (B, D) int codes -> (B, D) nats."""
         self._check(labels)
-        return self._log_q_units(self.hidden_states(codes), codes, labels).T
+        return self._log_q_units(self.code_features(codes), codes, labels).T
 
     def log_prob_nats(self, codes, labels=None) -> torch.Tensor:
         """log q(t [| y]) in nats for each example: (B, D) -> (B,)."""
         self._check(labels)
-        return self._log_q_units(self.hidden_states(codes), codes, labels).sum(dim=0)
+        return self._log_q_units(self.code_features(codes), codes, labels).sum(dim=0)

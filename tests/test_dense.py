@@ -14,13 +14,11 @@ def test_exclusive_prefix_sum_matches_a_running_sum(units):
     model = DenseAutoregressive(units, 3)
     x = torch.randn(units, 6, dtype=torch.float64)
     expected = torch.cumsum(x, 0) - x
-    prefix, total = model.exclusive_prefix_sum(x.float())
+    prefix = model.exclusive_prefix_sum(x.float())
     assert torch.allclose(prefix.double(), expected, atol=1e-5)
-    assert torch.allclose(total.double(), x.sum(0), atol=1e-5)
     offset = torch.randn(6)
-    shifted, shifted_total = model.exclusive_prefix_sum(x.float(), offset)
+    shifted = model.exclusive_prefix_sum(x.float(), offset)
     assert torch.allclose(shifted.double(), expected + offset.double(), atol=1e-5)
-    assert torch.allclose(shifted_total.double(), x.sum(0) + offset.double(), atol=1e-5)
 
 
 @pytest.mark.parametrize("num_labels", [0, 3])
