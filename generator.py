@@ -44,7 +44,7 @@ class Config:
     layers: tuple[str, ...] = setting((), "only these layers, comma-separated (default: all)")
     preset: str = setting("full", f"estimator settings: {' or '.join(PRESETS)} "
                           f"(quick: the CPU demo)")
-    override: str = setting("", "estimator settings over the preset, e.g. channels=32,"
+    override: str = setting("", "estimator settings over the preset, e.g. hidden=32,"
                             "max_epochs=10 (fields of infoplane.estimate.EstimatorConfig)")
     overwrite: bool = setting(False, "redo the selected jobs even where a result exists")
     seed: int = setting(0, "base seed; each fit's seed also depends on its job and replicate")
