@@ -7,10 +7,8 @@ seconds. A lower test NLL is a tighter upper bound on H(T); no truth is needed.
 Every model is fitted by infoplane/fit.py exactly as the estimator fits its own (Adam,
 early stopping on a random validation split of the training codes), on the same seeded
 training subset, and scored on all test codes. Models:
-  dense            models/dense.py in the unit order as stored, no parent path
+  dense            models/dense.py in the unit order as stored: the estimator's model
   dense-chow-liu   the same, units reordered by a Chow-Liu tree (infoplane/tree.py)
-  dense-tree       the same order, each unit also reading its tree parent's code through
-                   a rank-R path (models/dense.py `parents`): the estimator's model
   dense-free       the same without the shared bases: per-unit code embeddings (K x H)
                    and per-unit output heads (H x K)
   pixelcnn         models/pixelcnn.py, the gated dilated-convolution model used before
@@ -42,16 +40,12 @@ class FreeDense(DenseAutoregressive):
         self.output_basis.requires_grad_(False)
 
 
-MODELS = {  # name: (units, bins, labels, tree parents) -> model
-    "dense": lambda d, k, l, parents: DenseAutoregressive(d, k, 64, l, rank=8),
-    "dense-chow-liu": lambda d, k, l, parents: DenseAutoregressive(d, k, 64, l, rank=8),
-    "dense-tree": lambda d, k, l, parents: DenseAutoregressive(d, k, 64, l, rank=8,
-                                                               parents=parents),
-    "dense-free": lambda d, k, l, parents: FreeDense(d, k, 64, l),
-    "pixelcnn": lambda d, k, l, parents: AutoregressiveDensity(d, k, channels=64,
-                                                               num_labels=l),
-    "transformer": lambda d, k, l, parents: CausalTransformer(d, k, width=64, layers=2,
-                                                              num_labels=l),
+MODELS = {  # name: (units, bins, labels) -> model
+    "dense": lambda d, k, l: DenseAutoregressive(d, k, 64, l, rank=8),
+    "dense-chow-liu": lambda d, k, l: DenseAutoregressive(d, k, 64, l, rank=8),
+    "dense-free": lambda d, k, l: FreeDense(d, k, 64, l),
+    "pixelcnn": lambda d, k, l: AutoregressiveDensity(d, k, channels=64, num_labels=l),
+    "transformer": lambda d, k, l: CausalTransformer(d, k, width=64, layers=2, num_labels=l),
 }
 
 
@@ -85,12 +79,10 @@ def main():
         n_val = len(order) // 10
         units = codes.shape[1]
         names = args.models.split(",")
-        if {"dense-chow-liu", "dense-tree"} & set(names):  # one tree per job, for both
-            chow_liu = tree.chow_liu_tree(codes[order[n_val:]][:10000], bins)
         for name in names:
-            unit_order, parents = np.arange(units), None
-            if name in ("dense-chow-liu", "dense-tree"):
-                unit_order, parents = chow_liu
+            unit_order = np.arange(units)
+            if name == "dense-chow-liu":
+                unit_order, _ = tree.chow_liu_tree(codes[order[n_val:]][:10000], bins)
 
             def tensors(c, y):
                 return torch.as_tensor(c[:, unit_order]), torch.as_tensor(y)
@@ -100,7 +92,7 @@ def main():
             test = tensors(arrays[f"test_{layer}"].astype(np.int64),
                            arrays["test_labels"].astype(np.int64))
             torch.manual_seed(args.seed)
-            model = MODELS[name](units, bins, 0, parents)
+            model = MODELS[name](units, bins, 0)
             fit.initialise_unit_logits(model, train[0])
             parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
             cpu = time.process_time()

@@ -7,9 +7,8 @@ what one epoch and one job's evaluation cost. Prints a Markdown table.
     python benchmarks/speed.py --device cuda:0
 
 FLOPs are counted from the model's matrix products (models/dense.py: code features times
-A_j, the blocked running sum, V_i, the output basis, the parent path (here a chain), the
-label's maps U_j and head), 2 per multiply-add, a training step as three forward passes;
-elementwise work (tanh, softmax) is not counted, so the ratio to peak is a lower bound on
+A_j, the blocked running sum, V_i, the output basis, the label's maps U_j and head), 2 per
+multiply-add, a training step as three forward passes; elementwise work (tanh, softmax) is not counted, so the ratio to peak is a lower bound on
 how busy the machine is. The peak is the best of square float32 matrix products. A job
 fits q(t, y) for its epochs over the training codes, scores the validation split after
 each, and scores every test code once (q(t) and q(y|t) in one pass).
@@ -54,8 +53,7 @@ def forward_flops(model: DenseAutoregressive) -> float:
     r = model.code_basis.shape[1]
     scan = d * model.block * h + math.ceil(d / model.block) * h * model.across.shape[0]
     label = (d * r * h + h * model.label_classes) if model.label_classes else 0
-    parent = d * r * r if hasattr(model, "parent_maps") else 0
-    return 2.0 * (d * r * h + scan + d * h * r + d * r * k + label + parent)
+    return 2.0 * (d * r * h + scan + d * h * r + d * r * k + label)
 
 
 def throughput(model, batch: int, device: str, train: bool, seconds: float = 3.0) -> float:
@@ -101,9 +99,8 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|", flush=True)
     for name, config in PRESETS.items():
         for units in (256, 10):
-            parents = (range(-1, units - 1) if config.tree_codes else None)  # a chain
             model = DenseAutoregressive(units, 32, config.hidden, 0, config.rank,
-                                        label_classes=10, parents=parents).to(args.device)
+                                        label_classes=10).to(args.device)
             train = throughput(model, config.batch_size, args.device, True)
             evaluate = throughput(model, config.eval_batch_size, args.device, False)
             achieved = 3 * forward_flops(model) * train

@@ -4,10 +4,7 @@ One autoregressive density over the layer's codes followed by its label,
 q(t, y) = q(t) q(y | t) (models/dense.py: every unit sees all earlier units; the label
 head sees all units), is fitted by maximum likelihood on the training codes outside a
 random validation split, with early stopping on that split. The units are visited in the
-order of the Chow-Liu tree of the fitting codes (infoplane/tree.py), and each unit also
-reads its tree parent's code directly: the running sum carries dense dependence, the
-parent path the strongest single one. Every entropy below is invariant to the order.
-With p(y) the (add-one smoothed) training label frequencies, on the test codes:
+order in which they are stored; every entropy below is invariant to the order. With p(y) the (add-one smoothed) training label frequencies, on the test codes:
 
     H_T_bits          = E[-log2 q(t)]                    >= H(T): a cross-entropy;
     I_XT_bits         = H_T_bits                         (T is a deterministic function of X);
@@ -41,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from infoplane import entropy, fit, probe, tree
+from infoplane import entropy, fit, probe
 from infoplane.ranges import check_ranges
 from models import DenseAutoregressive
 
@@ -65,8 +62,6 @@ class EstimatorConfig:
     label_weight: float = 16.0      # weight of log q(y|t) in the training loss (1: likelihood)
     paired: bool = False            # also fit q(t|y): the original's paired estimate
     eval_batch_size: int = 512      # examples per evaluation forward pass
-    tree_codes: int = 10000         # fitting codes for the Chow-Liu tree that orders the
-                                    # units and gives each its parent (0: stored order, none)
 
 
 PRESETS = {
@@ -85,7 +80,7 @@ _RANGES = {  # field: (low, high, low excluded, high excluded); None: unbounded
     "patience": (1, None, False, False), "min_improvement": (0.0, 1.0, False, True),
     "validation_fraction": (0.0, 1.0, True, True), "train_subset": (0, None, False, False),
     "test_subset": (0, None, False, False), "label_weight": (0.0, None, False, False),
-    "eval_batch_size": (1, None, False, False), "tree_codes": (0, None, False, False),
+    "eval_batch_size": (1, None, False, False),
 }
 
 
@@ -160,13 +155,6 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     scored = np.sort(rng.permutation(len(test_codes))[:config.test_subset or None])
     test_codes, test_labels = test_codes[scored], test_labels[scored]
     units = train_codes.shape[1]
-    parents, tree_seconds = None, 0.0
-    if config.tree_codes:
-        started = time.time()
-        unit_order, parents = tree.chow_liu_tree(
-            train_codes[order[n_val:][:config.tree_codes]].astype(np.int64), bins)
-        train_codes, test_codes = train_codes[:, unit_order], test_codes[:, unit_order]
-        tree_seconds = round(time.time() - started, 2)
 
     def tensor(array):
         return torch.as_tensor(np.asarray(array, dtype=np.int64), device=device)
@@ -188,7 +176,7 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
 
     torch.manual_seed(seed)
     joint, joint_fit = fitted(
-        DenseAutoregressive(units, bins, config.hidden, 0, config.rank, num_labels, parents),
+        DenseAutoregressive(units, bins, config.hidden, 0, config.rank, num_labels),
         "q(t,y)", lambda model, c, y: model.log_joint_nats(c, y, config.label_weight))
     log_prior = entropy.label_log_prior_nats(train_labels, num_labels)
     log_q_t, log_posterior = fit.log_prob_and_label_posterior_nats(
@@ -206,13 +194,11 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     result.update(_summary("I_TY_bayes", i_ty, units))
     result["I_TY_bayes_negative"] = bool(result["I_TY_bayes_bits"] < 0)
     result["fit"] = joint_fit
-    result["tree_seconds"] = tree_seconds
     result.update({key: joint_fit[key] for key in ("epochs", "best_epoch", "stopped_early")})
     if config.paired:
         torch.manual_seed(seed)
         conditional, result["fit_conditional"] = fitted(
-            DenseAutoregressive(units, bins, config.hidden, num_labels, config.rank,
-                                parents=parents), "q(t|y)")
+            DenseAutoregressive(units, bins, config.hidden, num_labels, config.rank), "q(t|y)")
         h_t_given_y = entropy.nats_to_bits(-fit.log_prob_nats(
             conditional, codes, torch.as_tensor(test_labels, device=device),
             config.eval_batch_size))

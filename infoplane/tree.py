@@ -1,11 +1,11 @@
-"""A Chow-Liu tree over a layer's units, from their codes: the order in which the density
-model visits the units and the parent whose code each unit's conditional reads in full.
+"""A Chow-Liu tree over a layer's units, from their codes: the structure of the tree
+sources (infoplane/sources.py) and a candidate unit order for the density model
+(benchmarks/mnist_models.py).
 
 The Chow-Liu tree (Chow & Liu 1968) is the maximum spanning tree of the pairwise mutual
 information I(t_i; t_j); the tree distribution prod_i p(t_i | t_parent(i)) on it is the
 closest tree-structured distribution to p in KL divergence. Visiting the units in Prim's
-insertion order puts every unit after its parent, so that an autoregressive model can
-condition unit i on its parent's code. The plug-in information is biased upward by about
+insertion order puts every unit after its parent. The plug-in information is biased upward by about
 (K - 1)^2 / (2 N ln 2) bits per pair, the same for every pair, so the tree is unaffected
 to first order.
 """

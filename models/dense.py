@@ -14,14 +14,7 @@ have no neighbours, and each may depend on any other. The shared bases say that 
 means the same thing in every unit (bins of one activation scale) while c_i keeps each
 unit's own marginal exactly; nothing is assumed smooth along the unit axis. With G alone
 (A = 0) the model is a mixture over labels of independent units; with one label it is the
-plain autoregressive density q(t). With `parents` (an earlier unit pi(i) for each unit, or
--1) unit i's output features also read its parent's code directly,
-
-    logits_i = c_i [+ G_{y,i}] + B^T (V_i^T phi(h_i) + P_i^T b(t_pi(i))),   P_i in R^{R x R},
-
-a path that does not pass through the running sum: there every unit's code is one of up
-to D - 1 terms in H dimensions, so that a unit which depends strongly on one other unit
-(sparse dependence, as along a tree) reads it through the others' interference.
+plain autoregressive density q(t).
 
 With `label_classes` = L the model also ends in the label, which reads every unit through
 the same code basis but its own input maps U_j in R^{R x H}:
@@ -52,7 +45,7 @@ class DenseAutoregressive(nn.Module):
     """q(t) (num_labels = 0) or q(t | y) (num_labels > 0) over `units` codes in `bins` bins."""
 
     def __init__(self, units: int, bins: int, hidden: int = 64, num_labels: int = 0,
-                 rank: int = 8, label_classes: int = 0, parents=None):
+                 rank: int = 8, label_classes: int = 0):
         super().__init__()
         self.label_classes = label_classes
         self.units, self.bins, self.hidden, self.num_labels = units, bins, hidden, num_labels
@@ -74,14 +67,6 @@ class DenseAutoregressive(nn.Module):
             self.label_head = nn.Linear(hidden, label_classes)                   # W, w
             nn.init.zeros_(self.label_head.weight)
             nn.init.zeros_(self.label_head.bias)
-        if parents is not None:  # a direct path from each unit's parent code
-            parents = torch.as_tensor(parents, dtype=torch.long)
-            if parents.shape != (units,) or not bool((parents < torch.arange(units)).all()):
-                raise ValueError("parents must give each unit an earlier unit or -1")
-            self.register_buffer("parents", parents.clamp_min(0), persistent=False)
-            self.register_buffer("has_parent", (parents >= 0).float()[:, None, None],
-                                 persistent=False)
-            self.parent_maps = nn.Parameter(torch.zeros(units, rank, rank))      # P_i
         self.block = math.ceil(math.sqrt(units))
         self.register_buffer("within", _strictly_lower(self.block), persistent=False)
         self.register_buffer("across", _strictly_lower(math.ceil(units / self.block)),
@@ -104,7 +89,7 @@ class DenseAutoregressive(nn.Module):
 
     def code_features(self, codes: torch.Tensor) -> torch.Tensor:
         """b(t_j) for every unit, unit-major: (B, D) int codes -> (D, B, R); computed once
-        per pass and read by the running sum, the parent path and the label."""
+        per pass and read by the running sum and the label."""
         return self.code_basis[codes.T]
 
     def hidden_states(self, features: torch.Tensor) -> torch.Tensor:
@@ -138,9 +123,6 @@ class DenseAutoregressive(nn.Module):
             hidden = hidden + self.label_hidden[labels]
             bias = bias + self.label_logits[labels].transpose(0, 1)
         outputs = torch.bmm(torch.tanh(hidden), self.unit_outputs)  # (D, B, R)
-        if hasattr(self, "parent_maps"):  # + P_i^T b(t_parent(i))
-            outputs = outputs + self.has_parent * torch.bmm(features[self.parents],
-                                                            self.parent_maps)
         logits = bias + outputs @ self.output_basis
         log_q = F.log_softmax(logits, dim=-1)
         return log_q.gather(2, codes.T.unsqueeze(2)).squeeze(2)

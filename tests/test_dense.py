@@ -102,19 +102,3 @@ def test_the_label_head_sees_every_unit():
             changed[:, j] = (changed[:, j] + 1) % 3
             _, after = model.log_prob_and_label_posterior_nats(changed)
             assert torch.all((after - before).abs().sum(1) > 1e-7), f"the label misses unit {j}"
-
-
-def test_parent_tables_keep_the_model_autoregressive_and_normalised():
-    units, bins = 5, 3
-    parents = [-1, 0, 0, 2, 1]
-    model = randomised(DenseAutoregressive(units, bins, hidden=6, parents=parents), 4)
-    sequences = torch.tensor(list(itertools.product(range(bins), repeat=units)))
-    with torch.no_grad():
-        assert abs(model.log_prob_nats(sequences).double().exp().sum().item() - 1.0) < 1e-5
-        before = model.log_prob_units_nats(sequences)
-        for j in range(units):
-            changed = sequences.clone()
-            changed[:, j] = (changed[:, j] + 1) % bins
-            assert torch.equal(model.log_prob_units_nats(changed)[:, :j], before[:, :j])
-    with pytest.raises(ValueError):
-        DenseAutoregressive(3, 2, parents=[-1, 2, 0])  # a parent after its child
