@@ -8,10 +8,11 @@ what one epoch and one job's evaluation cost. Prints a Markdown table.
 
 FLOPs are counted from the model's matrix products (models/dense.py: code features times
 A_j, the blocked running sum, V_i, the output basis, the label's maps U_j and head), 2 per
-multiply-add, a training step as three forward passes; elementwise work (tanh, softmax) is not counted, so the ratio to peak is a lower bound on
-how busy the machine is. The peak is the best of square float32 matrix products. A job
-fits q(t, y) for its epochs over the training codes, scores the validation split after
-each, and scores every test code once (q(t) and q(y|t) in one pass).
+multiply-add, a training step as three forward passes; elementwise work (tanh, softmax) is
+not counted, so the ratio to peak is a lower bound on how busy the machine is. The peak is
+the best of square float32 matrix products. A job fits q(t, y) for its epochs over the
+training codes, scores the validation split after each, and scores every test code once
+(q(t) and q(y|t) in one pass).
 """
 import argparse
 import math

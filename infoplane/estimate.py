@@ -4,7 +4,8 @@ One autoregressive density over the layer's codes followed by its label,
 q(t, y) = q(t) q(y | t) (models/dense.py: every unit sees all earlier units; the label
 head sees all units), is fitted by maximum likelihood on the training codes outside a
 random validation split, with early stopping on that split. The units are visited in the
-order in which they are stored; every entropy below is invariant to the order. With p(y) the (add-one smoothed) training label frequencies, on the test codes:
+order in which they are stored; every entropy below is invariant to the order. With p(y)
+the (add-one smoothed) training label frequencies, on the test codes:
 
     H_T_bits          = E[-log2 q(t)]                    >= H(T): a cross-entropy;
     I_XT_bits         = H_T_bits                         (T is a deterministic function of X);
