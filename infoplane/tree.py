@@ -5,9 +5,9 @@ sources (infoplane/sources.py) and a candidate unit order for the density model
 The Chow-Liu tree (Chow & Liu 1968) is the maximum spanning tree of the pairwise mutual
 information I(t_i; t_j); the tree distribution prod_i p(t_i | t_parent(i)) on it is the
 closest tree-structured distribution to p in KL divergence. Visiting the units in Prim's
-insertion order puts every unit after its parent. The plug-in information is biased upward by about
-(K - 1)^2 / (2 N ln 2) bits per pair, the same for every pair, so the tree is unaffected
-to first order.
+insertion order puts every unit after its parent. The plug-in information is biased upward
+by about (K - 1)^2 / (2 N ln 2) bits per pair, the same for every pair, so the tree is
+unaffected to first order.
 """
 import numpy as np
 
