@@ -54,7 +54,8 @@ def forward_flops(model: DenseAutoregressive) -> float:
     r = model.code_basis.shape[1]
     scan = d * model.block * h + math.ceil(d / model.block) * h * model.across.shape[0]
     label = (d * r * h + h * model.label_classes) if model.label_classes else 0
-    return 2.0 * (d * r * h + scan + d * h * r + d * r * k + label)
+    direct = (d * model.direct_rank) ** 2 + d * model.direct_rank * k  # the masked product
+    return 2.0 * (d * r * h + scan + d * h * r + d * r * k + label + direct)
 
 
 def throughput(model, batch: int, device: str, train: bool, seconds: float = 3.0) -> float:
@@ -101,7 +102,8 @@ def main():
     for name, config in PRESETS.items():
         for units in (256, 10):
             model = DenseAutoregressive(units, 32, config.hidden, 0, config.rank,
-                                        label_classes=10).to(args.device)
+                                        label_classes=10,
+                                        direct_rank=config.direct_rank).to(args.device)
             train = throughput(model, config.batch_size, args.device, True)
             evaluate = throughput(model, config.eval_batch_size, args.device, False)
             achieved = 3 * forward_flops(model) * train

@@ -1,9 +1,10 @@
 """Information-plane coordinates of one layer from its binned activations.
 
 One autoregressive density over the layer's codes followed by its label,
-q(t, y) = q(t) q(y | t) (models/dense.py: every unit sees all earlier units; the label
-head sees all units), is fitted by maximum likelihood on the training codes outside a
-random validation split, with early stopping on that split. The units are visited in the
+q(t, y) = q(t) q(y | t) (models/dense.py: every unit sees all earlier units through a
+running sum and through a direct pairwise term; the label head sees all units), is fitted
+by maximum likelihood on the training codes outside a random validation split, with early
+stopping on that split; the parameters scored are a running average of Adam's iterates. The units are visited in the
 order in which they are stored; every entropy below is invariant to the order. With p(y)
 the (add-one smoothed) training label frequencies, on the test codes:
 
@@ -48,6 +49,7 @@ from models import DenseAutoregressive
 class EstimatorConfig:
     hidden: int = 64                # width of the running sum h_i (models/dense.py)
     rank: int = 8                   # size of the shared code and output bases
+    direct_rank: int = 4            # rank of the direct pairwise term W_ji (0: none)
     batch_size: int = 128           # examples per Adam step
     lr: float = 1e-2                # Adam learning rate
     lr_decay: float = 0.5           # after an epoch without improvement: back to the best
@@ -62,6 +64,8 @@ class EstimatorConfig:
     probe: bool = True              # fit the linear probe baseline (I_TY_probe_bits)
     label_weight: float = 16.0      # weight of log q(y|t) in the training loss (1: likelihood)
     paired: bool = False            # also fit q(t|y): the original's paired estimate
+    averaging: float = 0.998        # per-step decay of the parameter average that is
+                                    # scored and kept (0: the last step's parameters)
     eval_batch_size: int = 512      # examples per evaluation forward pass
 
 
@@ -69,19 +73,20 @@ PRESETS = {
     # CPU demo: all codes; an epoch that gains less than 0.5 % of the NLL ends the gains.
     "quick": EstimatorConfig(min_improvement=0.005, max_epochs=30),
     # GPU: all codes, a wider model, stopping only when validation stops improving.
-    "full": EstimatorConfig(hidden=128, rank=16, batch_size=256, lr=5e-3, max_epochs=200,
-                            patience=4),
+    "full": EstimatorConfig(hidden=128, rank=16, direct_rank=8, batch_size=256, lr=5e-3,
+                            max_epochs=200, patience=4, averaging=0.999),
 }
 
 
 _RANGES = {  # field: (low, high, low excluded, high excluded); None: unbounded
     "hidden": (1, None, False, False), "rank": (1, None, False, False),
+    "direct_rank": (0, None, False, False),
     "batch_size": (1, None, False, False), "lr": (0.0, None, True, False),
     "lr_decay": (0.0, 1.0, True, False), "max_epochs": (1, None, False, False),
     "patience": (1, None, False, False), "min_improvement": (0.0, 1.0, False, True),
     "validation_fraction": (0.0, 1.0, True, True), "train_subset": (0, None, False, False),
     "test_subset": (0, None, False, False), "label_weight": (0.0, None, False, False),
-    "eval_batch_size": (1, None, False, False),
+    "eval_batch_size": (1, None, False, False), "averaging": (0.0, 1.0, False, True),
 }
 
 
@@ -165,7 +170,8 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     codes = tensor(test_codes)  # (N_test, D)
     settings = dict(lr=config.lr, batch_size=config.batch_size, max_epochs=config.max_epochs,
                     patience=config.patience, min_improvement=config.min_improvement,
-                    lr_decay=config.lr_decay, eval_batch_size=config.eval_batch_size, seed=seed)
+                    lr_decay=config.lr_decay, eval_batch_size=config.eval_batch_size, seed=seed,
+                    averaging=config.averaging)
 
     def fitted(model, tag: str, log_likelihood=None):
         fit.initialise_unit_logits(model, fitting[0])
@@ -177,7 +183,8 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
 
     torch.manual_seed(seed)
     joint, joint_fit = fitted(
-        DenseAutoregressive(units, bins, config.hidden, 0, config.rank, num_labels),
+        DenseAutoregressive(units, bins, config.hidden, 0, config.rank, num_labels,
+                            config.direct_rank),
         "q(t,y)", lambda model, c, y: model.log_joint_nats(c, y, config.label_weight))
     log_prior = entropy.label_log_prior_nats(train_labels, num_labels)
     log_q_t, log_posterior = fit.log_prob_and_label_posterior_nats(
@@ -199,7 +206,8 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     if config.paired:
         torch.manual_seed(seed)
         conditional, result["fit_conditional"] = fitted(
-            DenseAutoregressive(units, bins, config.hidden, num_labels, config.rank), "q(t|y)")
+            DenseAutoregressive(units, bins, config.hidden, num_labels, config.rank,
+                                direct_rank=config.direct_rank), "q(t|y)")
         h_t_given_y = entropy.nats_to_bits(-fit.log_prob_nats(
             conditional, codes, torch.as_tensor(test_labels, device=device),
             config.eval_batch_size))

@@ -57,7 +57,7 @@ def log_prob_and_label_posterior_nats(model, codes: torch.Tensor, batch_size: in
 def fit_model(model, train, validation, *, lr: float, batch_size: int, with_labels: bool = False,
               max_epochs: int, patience: int, seed: int, min_improvement: float = 0.0,
               lr_decay: float = 0.5, eval_batch_size: int = 256, log_likelihood=None,
-              log=print) -> dict:
+              averaging: float = 0.0, log=print) -> dict:
     """Minimise the mean negative log-likelihood of `model` on train = (codes (N, D),
     labels (N,)) with Adam. After each epoch the model is scored on `validation`; a score
     below the best by more than the fraction `min_improvement` of the best is an
@@ -68,7 +68,12 @@ def fit_model(model, train, validation, *, lr: float, batch_size: int, with_labe
     train_nll_bits is the NLL on as many training examples as the validation split holds
     (its gap to val_nll_bits measures overfitting). The objective is
     model.log_prob_nats(codes [, labels]) per example, or log_likelihood(model, codes,
-    labels) where given."""
+    labels) where given. With `averaging` = a > 0 the model scored, kept and returned is
+    an exponential moving average of the parameters over Adam's steps (Polyak averaging),
+    avg <- d avg + (1 - d) theta with d = min(a, (1 + s) / (10 + s)) at step s: it removes
+    most of the noise that a constant learning rate leaves in the last iterate; training
+    continues from the last iterate, or from the kept average after an epoch without
+    improvement."""
     codes, labels = train
 
     def score(c, y):
@@ -78,6 +83,9 @@ def fit_model(model, train, validation, *, lr: float, batch_size: int, with_labe
 
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    parameters = [p for p in model.parameters()]
+    if averaging:
+        average, steps = [p.detach().clone() for p in parameters], 0
 
     def nll_bits(data):
         return float(nats_to_bits(-_in_batches(model, score, data, eval_batch_size).mean()))
@@ -96,14 +104,29 @@ def fit_model(model, train, validation, *, lr: float, batch_size: int, with_labe
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if averaging:  # the decay grows to `averaging` over the first steps
+                steps += 1
+                with torch.no_grad():
+                    torch._foreach_lerp_(average, parameters,
+                                         1.0 - min(averaging, (1 + steps) / (10 + steps)))
             total += loss.item() * len(batch)
+        if averaging:
+            raw = [p.detach().clone() for p in parameters]
+            with torch.no_grad():
+                torch._foreach_copy_(parameters, average)
         val = nll_bits(validation)
         improved = val < best["val_nll_bits"] * (1.0 - min_improvement)
         if val < best["val_nll_bits"]:
             best = {"epoch": epoch, "val_nll_bits": val,
                     "state": copy.deepcopy(model.state_dict())}
+        if averaging and improved:
+            with torch.no_grad():
+                torch._foreach_copy_(parameters, raw)
         if not improved:
             model.load_state_dict(best["state"])
+            if averaging:
+                with torch.no_grad():
+                    torch._foreach_copy_(average, parameters)
             for group in optimizer.param_groups:
                 group["lr"] *= lr_decay
         waited = 0 if improved else waited + 1

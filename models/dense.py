@@ -2,7 +2,8 @@
 
 For codes t = (t_0, ..., t_{D-1}), each in {0, ..., K-1}, and an optional label y,
 
-    log q(t [| y]) = sum_i log softmax(c_i [+ G_{y,i}] + B^T V_i^T phi(h_i))[t_i],
+    log q(t [| y]) = sum_i log softmax(c_i [+ G_{y,i}] + B^T V_i^T phi(h_i)
+                                       + B'^T sum_{j<i} W_{ji}^T b'(t_j))[t_i],
     h_i = a [+ u_y] + sum_{j<i} A_j^T b(t_j),
 
 with a code basis b: {0..K-1} -> R^R and an output basis B in R^{R x K}, both shared by all
@@ -15,6 +16,14 @@ means the same thing in every unit (bins of one activation scale) while c_i keep
 unit's own marginal exactly; nothing is assumed smooth along the unit axis. With G alone
 (A = 0) the model is a mixture over labels of independent units; with one label it is the
 plain autoregressive density q(t).
+
+The running sum gives unit i only an H-dimensional summary of all earlier codes, so it
+cannot hold many separate pairwise dependences at once (a Gaussian with a full-rank
+covariance needs D dimensions). The direct term (`direct_rank` = R' > 0; MADE's direct
+connections) adds one free R' x R' coupling W_{ji} for every pair j < i, between a second
+shared code basis b': {0..K-1} -> R^{R'} and output basis B' in R^{R' x K}: a log-bilinear
+pairwise model of the units, which represents the rank-R' part of any pairwise interaction
+of any two units. It is one masked matrix product per example, (D R') x (D R'): O(D^2 R'^2).
 
 With `label_classes` = L the model also ends in the label, which reads every unit through
 the same code basis but its own input maps U_j in R^{R x H}:
@@ -45,8 +54,9 @@ class DenseAutoregressive(nn.Module):
     """q(t) (num_labels = 0) or q(t | y) (num_labels > 0) over `units` codes in `bins` bins."""
 
     def __init__(self, units: int, bins: int, hidden: int = 64, num_labels: int = 0,
-                 rank: int = 8, label_classes: int = 0):
+                 rank: int = 8, label_classes: int = 0, direct_rank: int = 0):
         super().__init__()
+        self.direct_rank = direct_rank
         self.label_classes = label_classes
         self.units, self.bins, self.hidden, self.num_labels = units, bins, hidden, num_labels
         self.code_basis = nn.Parameter(torch.randn(bins, rank))                   # b
@@ -67,6 +77,15 @@ class DenseAutoregressive(nn.Module):
             self.label_head = nn.Linear(hidden, label_classes)                   # W, w
             nn.init.zeros_(self.label_head.weight)
             nn.init.zeros_(self.label_head.bias)
+        if direct_rank:
+            self.direct_basis = nn.Parameter(torch.randn(bins, direct_rank))            # b'
+            self.direct_weights = nn.Parameter(torch.zeros(units * direct_rank,
+                                                           units * direct_rank))     # W_ji
+            self.direct_output_basis = nn.Parameter(torch.randn(direct_rank, bins)
+                                                    / math.sqrt(direct_rank))        # B'
+            unit_of = torch.arange(units).repeat_interleave(direct_rank)
+            self.register_buffer("direct_mask", (unit_of[:, None] < unit_of[None, :]).float(),
+                                 persistent=False)
         self.block = math.ceil(math.sqrt(units))
         self.register_buffer("within", _strictly_lower(self.block), persistent=False)
         self.register_buffer("across", _strictly_lower(math.ceil(units / self.block)),
@@ -124,6 +143,12 @@ class DenseAutoregressive(nn.Module):
             bias = bias + self.label_logits[labels].transpose(0, 1)
         outputs = torch.bmm(torch.tanh(hidden), self.unit_outputs)  # (D, B, R)
         logits = bias + outputs @ self.output_basis
+        if self.direct_rank:
+            batch = codes.shape[0]
+            direct = self.direct_basis[codes].view(batch, -1) @ (self.direct_weights
+                                                                  * self.direct_mask)
+            direct = direct.view(batch, self.units, self.direct_rank).transpose(0, 1)
+            logits = logits + direct @ self.direct_output_basis
         log_q = F.log_softmax(logits, dim=-1)
         return log_q.gather(2, codes.T.unsqueeze(2)).squeeze(2)
 

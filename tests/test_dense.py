@@ -21,10 +21,11 @@ def test_exclusive_prefix_sum_matches_a_running_sum(units):
     assert torch.allclose(shifted.double(), expected + offset.double(), atol=1e-5)
 
 
-@pytest.mark.parametrize("num_labels", [0, 3])
-def test_unit_i_depends_on_every_earlier_code_and_no_later_one(num_labels):
+@pytest.mark.parametrize("num_labels,direct_rank", [(0, 0), (3, 0), (0, 2), (3, 2)])
+def test_unit_i_depends_on_every_earlier_code_and_no_later_one(num_labels, direct_rank):
     units, bins = 11, 4
-    model = randomised(DenseAutoregressive(units, bins, hidden=8, num_labels=num_labels))
+    model = randomised(DenseAutoregressive(units, bins, hidden=8, num_labels=num_labels,
+                                           direct_rank=direct_rank))
     generator = torch.Generator().manual_seed(1)
     codes = torch.randint(0, bins, (6, units), generator=generator)
     labels = torch.randint(0, 3, (6,), generator=generator) if num_labels else None
@@ -39,10 +40,11 @@ def test_unit_i_depends_on_every_earlier_code_and_no_later_one(num_labels):
                 f"a unit after {j} misses code {j}"
 
 
-@pytest.mark.parametrize("num_labels", [0, 3])
-def test_probabilities_of_all_sequences_sum_to_one(num_labels):
+@pytest.mark.parametrize("num_labels,direct_rank", [(0, 0), (3, 0), (0, 2), (3, 2)])
+def test_probabilities_of_all_sequences_sum_to_one(num_labels, direct_rank):
     units, bins = 4, 3
-    model = randomised(DenseAutoregressive(units, bins, hidden=6, num_labels=num_labels), 1)
+    model = randomised(DenseAutoregressive(units, bins, hidden=6, num_labels=num_labels,
+                                           direct_rank=direct_rank), 1)
     sequences = torch.tensor(list(itertools.product(range(bins), repeat=units)))
     for label in range(max(num_labels, 1)):
         labels = torch.full((len(sequences),), label) if num_labels else None
@@ -66,6 +68,27 @@ def test_label_logits_alone_give_a_mixture_of_independent_units():
                                   atol=1e-5)
 
 
+def test_the_direct_term_alone_is_a_log_bilinear_pairwise_model():
+    """With no hidden path (V = 0), log q(t_i | t_<i) = log softmax(c_i + B'^T sum_{j<i}
+    W_{ji}^T b'(t_j))[t_i], summed here pair by pair."""
+    units, bins, rank = 5, 4, 2
+    model = randomised(DenseAutoregressive(units, bins, hidden=3, direct_rank=rank), 4)
+    with torch.no_grad():
+        model.unit_outputs.zero_()
+    codes = torch.randint(0, bins, (6, units), generator=torch.Generator().manual_seed(5))
+    weights = model.direct_weights.view(units, rank, units, rank)  # (j, ., i, .)
+    with torch.no_grad():
+        for n in range(len(codes)):
+            for i in range(units):
+                coupling = sum(model.direct_basis[codes[n, j]] @ weights[j, :, i, :]
+                               for j in range(i))
+                logits = model.unit_logits[i] + (coupling @ model.direct_output_basis
+                                                 if i else 0.0)
+                expected = torch.log_softmax(logits, -1)[codes[n, i]]
+                got = model.log_prob_units_nats(codes[n:n + 1])[0, i]
+                assert torch.allclose(got, expected, atol=1e-5)
+
+
 def test_labels_must_match_the_model():
     with pytest.raises(ValueError):
         DenseAutoregressive(3, 2).log_prob_nats(torch.zeros(1, 3, dtype=torch.long),
@@ -78,9 +101,11 @@ def test_labels_must_match_the_model():
             torch.zeros(1, 3, dtype=torch.long))
 
 
-def test_the_joint_over_codes_and_a_final_label_sums_to_one():
+@pytest.mark.parametrize("direct_rank", [0, 2])
+def test_the_joint_over_codes_and_a_final_label_sums_to_one(direct_rank):
     units, bins, classes = 4, 3, 2
-    model = randomised(DenseAutoregressive(units, bins, hidden=6, label_classes=classes), 2)
+    model = randomised(DenseAutoregressive(units, bins, hidden=6, label_classes=classes,
+                                           direct_rank=direct_rank), 2)
     sequences = torch.tensor(list(itertools.product(range(bins), repeat=units)))
     with torch.no_grad():
         log_t, log_posterior = model.log_prob_and_label_posterior_nats(sequences)

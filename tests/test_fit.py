@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from infoplane import fit, sources
@@ -17,14 +18,16 @@ def _data(n, seed):
     return torch.as_tensor(codes.astype(np.int64)), torch.as_tensor(labels)
 
 
-def test_fit_stops_early_and_keeps_the_best_validation_state():
+@pytest.mark.parametrize("averaging", [0.0, 0.99])
+def test_fit_stops_early_and_keeps_the_best_validation_state(averaging):
     train, validation = _data(1500, 1), _data(300, 2)
     torch.manual_seed(0)
-    model = DenseAutoregressive(6, 4, hidden=16)
+    model = DenseAutoregressive(6, 4, hidden=16, direct_rank=2)
     fit.initialise_unit_logits(model, train[0])
     start = float(-fit.log_prob_nats(model, validation[0]).mean())
     history = fit.fit_model(model, train, validation, with_labels=False, lr=0.05,
-                            batch_size=64, max_epochs=60, patience=2, seed=0, log=lambda _: None)
+                            batch_size=64, max_epochs=60, patience=2, seed=0,
+                            averaging=averaging, log=lambda _: None)
     assert history["stopped_early"] and history["epochs"] < 60
     assert 1 <= history["best_epoch"] <= history["epochs"] - 2
     final_bits = float(-fit.log_prob_nats(model, validation[0]).mean()) / np.log(2)
@@ -47,6 +50,32 @@ def test_a_large_improvement_threshold_stops_at_once():
                             batch_size=64, max_epochs=20, patience=1, seed=0,
                             min_improvement=0.99, log=lambda _: None)
     assert history["epochs"] == 1 and history["stopped_early"]
+
+
+def test_the_averaged_parameters_are_the_ones_scored():
+    """After one epoch of steps, the state scored and kept is the running average of the
+    parameters (here with the decay at its cap from the first step), not the last step."""
+    train, validation = _data(256, 1), _data(100, 2)
+    torch.manual_seed(0)
+    model = DenseAutoregressive(6, 4, hidden=8)
+    replay = DenseAutoregressive(6, 4, hidden=8)
+    replay.load_state_dict(model.state_dict())
+    fit.fit_model(model, train, validation, with_labels=False, lr=0.05, batch_size=64,
+                  max_epochs=1, patience=1, seed=0, averaging=0.5, log=lambda _: None)
+    # the same four Adam steps by hand, averaging with weight 1 - min(0.5, (1+s)/(10+s))
+    optimizer = torch.optim.Adam(replay.parameters(), lr=0.05)
+    average = [p.detach().clone() for p in replay.parameters()]
+    order = torch.randperm(256, generator=torch.Generator().manual_seed(0))
+    for step, i in enumerate(range(0, 256, 64), start=1):
+        loss = -replay.log_prob_nats(train[0][order[i:i + 64]]).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        decay = min(0.5, (1 + step) / (10 + step))
+        for a, p in zip(average, replay.parameters()):
+            a.mul_(decay).add_(p.detach(), alpha=1 - decay)
+    for kept, expected in zip(model.parameters(), average):
+        assert torch.allclose(kept, expected, atol=1e-6)
 
 
 def test_unit_marginals_are_smoothed_frequencies():
