@@ -7,8 +7,10 @@ seconds. A lower test NLL is a tighter upper bound on H(T); no truth is needed.
 Every model is fitted by infoplane/fit.py exactly as the estimator fits its own (Adam,
 early stopping on a random validation split of the training codes), on the same seeded
 training subset, and scored on all test codes. Models:
-  dense            models/dense.py in the unit order as stored: the estimator's model
-  dense-chow-liu   the same, units reordered by a Chow-Liu tree (infoplane/tree.py)
+  dense            models/dense.py in the unit order as stored, with the direct pairwise
+                   term of rank 4: the estimator's model (version 0.8)
+  dense-no-direct  the same without the direct term (the model of versions 0.5 to 0.7)
+  dense-chow-liu   dense-no-direct, units reordered by a Chow-Liu tree (infoplane/tree.py)
   dense-free       the same without the shared bases: per-unit code embeddings (K x H)
                    and per-unit output heads (H x K)
   pixelcnn         models/pixelcnn.py, the gated dilated-convolution model used before
@@ -41,7 +43,8 @@ class FreeDense(DenseAutoregressive):
 
 
 MODELS = {  # name: (units, bins, labels) -> model
-    "dense": lambda d, k, l: DenseAutoregressive(d, k, 64, l, rank=8),
+    "dense": lambda d, k, l: DenseAutoregressive(d, k, 64, l, rank=8, direct_rank=4),
+    "dense-no-direct": lambda d, k, l: DenseAutoregressive(d, k, 64, l, rank=8),
     "dense-chow-liu": lambda d, k, l: DenseAutoregressive(d, k, 64, l, rank=8),
     "dense-free": lambda d, k, l: FreeDense(d, k, 64, l),
     "pixelcnn": lambda d, k, l: AutoregressiveDensity(d, k, channels=64, num_labels=l),
@@ -59,12 +62,14 @@ def main():
     parser.add_argument("--max-epochs", type=int, default=30)
     parser.add_argument("--lr", type=float, default=1e-2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--averaging", type=float, default=0.0,
+                        help="decay of the parameter average (the estimator's: 0.998)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     meta = archive.read_meta(args.activations_dir)
     bins = meta["bins"]
     print(f"one thread; training subset {args.train_subset or 'all'}; lr {args.lr}; "
-          f"max {args.max_epochs} epochs, patience 2\n")
+          f"max {args.max_epochs} epochs, patience 2; averaging {args.averaging}\n")
     print("| job | model | parameters | CPU s / epoch | best / epochs | stopped | "
           "val NLL [bits] | test NLL [bits] |")
     print("|---|---|---|---|---|---|---|---|", flush=True)
@@ -98,7 +103,8 @@ def main():
             cpu = time.process_time()
             history = fit.fit_model(model, train, validation, lr=args.lr,
                                     batch_size=128, max_epochs=args.max_epochs, patience=2,
-                                    seed=args.seed, log=lambda line: None)
+                                    seed=args.seed, averaging=args.averaging,
+                                    log=lambda line: None)
             per_epoch = (time.process_time() - cpu) / history["epochs"]
             test_nll = float(entropy.nats_to_bits(-fit.log_prob_nats(model, test[0]).mean()))
             print(f"| {layer} @ {iteration} | {name} | {parameters:,} | {per_epoch:.1f} "
