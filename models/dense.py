@@ -22,8 +22,9 @@ cannot hold many separate pairwise dependences at once (a Gaussian with a full-r
 covariance needs D dimensions). The direct term (`direct_rank` = R' > 0; MADE's direct
 connections) adds one free R' x R' coupling W_{ji} for every pair j < i, between a second
 shared code basis b': {0..K-1} -> R^{R'} and output basis B' in R^{R' x K}: a log-bilinear
-pairwise model of the units, which represents the rank-R' part of any pairwise interaction
-of any two units. It is one masked matrix product per example, (D R') x (D R'): O(D^2 R'^2).
+pairwise model of the units, with an interaction b'(t_j)^T W_{ji} B'[:, t_i] of its own for
+every pair, of rank at most R' in the shared bases. It is one masked matrix product per
+example, (D R') x (D R'): O(D^2 R'^2).
 
 With `label_classes` = L the model also ends in the label, which reads every unit through
 the same code basis but its own input maps U_j in R^{R x H}:
