@@ -146,8 +146,8 @@ class DenseAutoregressive(nn.Module):
         logits = bias + outputs @ self.output_basis
         if self.direct_rank:
             batch = codes.shape[0]
-            direct = self.direct_basis[codes].view(batch, -1) @ (self.direct_weights
-                                                                  * self.direct_mask)
+            coupling = self.direct_weights * self.direct_mask  # W_ji for j < i only
+            direct = self.direct_basis[codes].reshape(batch, -1) @ coupling
             direct = direct.view(batch, self.units, self.direct_rank).transpose(0, 1)
             logits = logits + direct @ self.direct_output_basis
         log_q = F.log_softmax(logits, dim=-1)

@@ -127,3 +127,15 @@ def test_the_label_head_sees_every_unit():
             changed[:, j] = (changed[:, j] + 1) % 3
             _, after = model.log_prob_and_label_posterior_nats(changed)
             assert torch.all((after - before).abs().sum(1) > 1e-7), f"the label misses unit {j}"
+
+
+def test_codes_in_any_memory_layout_give_the_same_density():
+    """Codes that are a column-major array (a transposed copy, as numpy can hand over) are
+    scored exactly as their contiguous copy."""
+    model = randomised(DenseAutoregressive(6, 4, hidden=5, direct_rank=2, label_classes=3))
+    codes = torch.randint(0, 4, (6, 8), generator=torch.Generator().manual_seed(6)).T
+    assert not codes.is_contiguous()
+    with torch.no_grad():
+        strided = model.log_prob_and_label_posterior_nats(codes)
+        contiguous = model.log_prob_and_label_posterior_nats(codes.contiguous())
+    assert torch.equal(strided[0], contiguous[0]) and torch.equal(strided[1], contiguous[1])
