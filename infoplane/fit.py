@@ -83,9 +83,14 @@ def fit_model(model, train, validation, *, lr: float, batch_size: int, with_labe
 
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    parameters = [p for p in model.parameters()]
+    parameters = list(model.parameters())
     if averaging:
         average, steps = [p.detach().clone() for p in parameters], 0
+
+    def copy_into(targets, sources):
+        with torch.no_grad():
+            for target, source in zip(targets, sources):
+                target.copy_(source)
 
     def nll_bits(data):
         return float(nats_to_bits(-_in_batches(model, score, data, eval_batch_size).mean()))
@@ -106,27 +111,25 @@ def fit_model(model, train, validation, *, lr: float, batch_size: int, with_labe
             optimizer.step()
             if averaging:  # the decay grows to `averaging` over the first steps
                 steps += 1
+                weight = 1.0 - min(averaging, (1 + steps) / (10 + steps))
                 with torch.no_grad():
-                    torch._foreach_lerp_(average, parameters,
-                                         1.0 - min(averaging, (1 + steps) / (10 + steps)))
+                    for mean, parameter in zip(average, parameters):
+                        mean.lerp_(parameter, weight)
             total += loss.item() * len(batch)
-        if averaging:
-            raw = [p.detach().clone() for p in parameters]
-            with torch.no_grad():
-                torch._foreach_copy_(parameters, average)
+        if averaging:  # score the average; keep the last iterate to train on
+            last = [p.detach().clone() for p in parameters]
+            copy_into(parameters, average)
         val = nll_bits(validation)
         improved = val < best["val_nll_bits"] * (1.0 - min_improvement)
         if val < best["val_nll_bits"]:
             best = {"epoch": epoch, "val_nll_bits": val,
                     "state": copy.deepcopy(model.state_dict())}
         if averaging and improved:
-            with torch.no_grad():
-                torch._foreach_copy_(parameters, raw)
+            copy_into(parameters, last)
         if not improved:
             model.load_state_dict(best["state"])
             if averaging:
-                with torch.no_grad():
-                    torch._foreach_copy_(average, parameters)
+                copy_into(average, parameters)
             for group in optimizer.param_groups:
                 group["lr"] *= lr_decay
         waited = 0 if improved else waited + 1
