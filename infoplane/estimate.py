@@ -6,8 +6,8 @@ running sum and through a direct pairwise term; the label head sees all units), 
 by maximum likelihood on the training codes outside a random validation split, with early
 stopping on that split; the parameters scored are a running average of Adam's iterates.
 The units are visited in the order in which they are stored; every entropy below is
-invariant to the order. With p(y)
-the (add-one smoothed) training label frequencies, on the test codes:
+invariant to the order. With p(y) the (add-one smoothed) training label frequencies, on
+the test codes:
 
     H_T_bits          = E[-log2 q(t)]                    >= H(T): a cross-entropy;
     I_XT_bits         = H_T_bits                         (T is a deterministic function of X);
