@@ -1,10 +1,12 @@
 """Information-plane coordinates of one layer from its binned activations.
 
-One autoregressive density over the layer's codes followed by its label,
-q(t, y) = q(t) q(y | t) (models/dense.py: every unit sees all earlier units through a
-running sum and through a direct pairwise term; the label head sees all units), is fitted
-by maximum likelihood on the training codes outside a random validation split, with early
-stopping on that split; the parameters scored are a running average of Adam's iterates.
+One density over the layer's codes followed by its label, q(t, y) = q(t) q(y | t), is
+fitted by maximum likelihood on the training codes outside a random validation split. Its
+two factors share no parameter, so the fit is two fits, each with early stopping on its
+own validation NLL: q(t) (models/dense.py: every unit sees all earlier units through a
+running sum and through a direct pairwise term) and q(y | t) (models/label.py: a
+one-hidden-layer classifier of where every unit's code lies on the activation scale). The
+parameters scored are a running average of Adam's iterates.
 The units are visited in the order in which they are stored; every entropy below is
 invariant to the order. With p(y) the (add-one smoothed) training label frequencies, on
 the test codes:
@@ -22,8 +24,6 @@ the test codes:
     H_T_plugin_bits   = entropy of the test codes' empirical distribution (<= log2 N_test);
     I_TY_plugin_bits  = the plug-in I(T; Y) of the test codes (the count estimate, which
                         tends to the sample's label entropy once every code is distinct).
-`label_weight` multiplies log q(y | t) in the training loss: every bound above holds for
-any q, the weight only chooses which q is fitted (1: maximum likelihood of (t, y)).
 With `paired` the original's estimate is computed too: a conditional model q(t | y)
 fitted the same way, H_T_given_Y_conditional_model_bits = E[-log2 q(t | y)] (an upper
 bound on H(T | Y)) and I_TY_paired_bits = H_T_bits minus that, a difference of two
@@ -43,7 +43,7 @@ import torch
 
 from infoplane import entropy, fit, probe
 from infoplane.ranges import check_ranges
-from models import DenseAutoregressive
+from models import DenseAutoregressive, LabelPosterior
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,9 @@ class EstimatorConfig:
     train_subset: int = 0           # a seeded random draw of this many training codes (0: all)
     test_subset: int = 0            # a seeded random draw of this many test codes (0: all)
     probe: bool = True              # fit the linear probe baseline (I_TY_probe_bits)
-    label_weight: float = 16.0      # weight of log q(y|t) in the training loss (1: likelihood)
+    label_hidden: int = 64          # tanh units of the label's classifier q(y|t)
+    label_lr: float = 1e-3          # its Adam learning rate
+    label_max_epochs: int = 300     # its cap (an epoch costs O(D H) per example: cheap)
     paired: bool = False            # also fit q(t|y): the original's paired estimate
     averaging: float = 0.998        # per-step decay of the parameter average that is
                                     # scored and kept (0: the last step's parameters)
@@ -86,7 +88,8 @@ _RANGES = {  # field: (low, high, low excluded, high excluded); None: unbounded
     "lr_decay": (0.0, 1.0, True, False), "max_epochs": (1, None, False, False),
     "patience": (1, None, False, False), "min_improvement": (0.0, 1.0, False, True),
     "validation_fraction": (0.0, 1.0, True, True), "train_subset": (0, None, False, False),
-    "test_subset": (0, None, False, False), "label_weight": (0.0, None, False, False),
+    "test_subset": (0, None, False, False), "label_hidden": (1, None, False, False),
+    "label_lr": (0.0, None, True, False), "label_max_epochs": (1, None, False, False),
     "eval_batch_size": (1, None, False, False), "averaging": (0.0, 1.0, False, True),
 }
 
@@ -174,23 +177,25 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
                     lr_decay=config.lr_decay, eval_batch_size=config.eval_batch_size, seed=seed,
                     averaging=config.averaging)
 
-    def fitted(model, tag: str, log_likelihood=None):
-        fit.initialise_unit_logits(model, fitting[0])
-        history = fit.fit_model(model.to(device), fitting, validation,
-                                with_labels=log_likelihood is None,
-                                log_likelihood=log_likelihood,
-                                log=lambda line: log(f"{tag} {line}"), **settings)
+    def fitted(model, tag: str, **changes):
+        history = fit.fit_model(model.to(device), fitting, validation, with_labels=True,
+                                log=lambda line: log(f"{tag} {line}"), **{**settings, **changes})
         return model, history
 
     torch.manual_seed(seed)
-    joint, joint_fit = fitted(
-        DenseAutoregressive(units, bins, config.hidden, 0, config.rank, num_labels,
-                            config.direct_rank),
-        "q(t,y)", lambda model, c, y: model.log_joint_nats(c, y, config.label_weight))
+    density = DenseAutoregressive(units, bins, config.hidden, 0, config.rank,
+                                  config.direct_rank)
+    fit.initialise_unit_logits(density, fitting[0])
+    density, density_fit = fitted(density, "q(t)",
+                                  log_likelihood=lambda model, c, y: model.log_prob_nats(c))
+    torch.manual_seed(seed)
+    posterior = LabelPosterior(units, bins, num_labels, config.label_hidden)
+    posterior.set_feature_means(fitting[0])
+    posterior, label_fit = fitted(posterior, "q(y|t)", lr=config.label_lr,
+                                  max_epochs=config.label_max_epochs)
     log_prior = entropy.label_log_prior_nats(train_labels, num_labels)
-    log_q_t, log_posterior = fit.log_prob_and_label_posterior_nats(
-        joint, codes, config.eval_batch_size)  # (N,), (N, L)
-    h_t = entropy.nats_to_bits(-log_q_t)
+    h_t = entropy.nats_to_bits(-fit.log_prob_nats(density, codes, None, config.eval_batch_size))
+    log_posterior = fit.label_posterior_nats(posterior, codes, config.eval_batch_size)  # (N, L)
     i_ty = entropy.bayes_information_bits(log_posterior - log_prior, test_labels, log_prior)
     h_y, h_y_se = entropy.mean_and_standard_error(entropy.nats_to_bits(-log_prior[test_labels]))
 
@@ -202,13 +207,14 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     result.update(_summary("I_TY", i_ty, units))
     result.update(_summary("I_TY_bayes", i_ty, units))
     result["I_TY_bayes_negative"] = bool(result["I_TY_bayes_bits"] < 0)
-    result["fit"] = joint_fit
-    result.update({key: joint_fit[key] for key in ("epochs", "best_epoch", "stopped_early")})
+    result["fit"], result["fit_label"] = density_fit, label_fit
+    result.update({key: density_fit[key] for key in ("epochs", "best_epoch", "stopped_early")})
     if config.paired:
         torch.manual_seed(seed)
-        conditional, result["fit_conditional"] = fitted(
-            DenseAutoregressive(units, bins, config.hidden, num_labels, config.rank,
-                                direct_rank=config.direct_rank), "q(t|y)")
+        conditional = DenseAutoregressive(units, bins, config.hidden, num_labels, config.rank,
+                                          direct_rank=config.direct_rank)
+        fit.initialise_unit_logits(conditional, fitting[0])
+        conditional, result["fit_conditional"] = fitted(conditional, "q(t|y)")
         h_t_given_y = entropy.nats_to_bits(-fit.log_prob_nats(
             conditional, codes, torch.as_tensor(test_labels, device=device),
             config.eval_batch_size))

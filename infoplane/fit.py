@@ -49,9 +49,9 @@ def log_prob_nats(model, codes: torch.Tensor, labels=None,
     return _in_batches(model, model.log_prob_nats, (codes, labels), batch_size)
 
 
-def log_prob_and_label_posterior_nats(model, codes: torch.Tensor, batch_size: int = 256):
-    """log q(t) (N,) and log q(y | t) (N, L) of a model that ends in the label, float64."""
-    return _in_batches(model, model.log_prob_and_label_posterior_nats, (codes,), batch_size)
+def label_posterior_nats(model, codes: torch.Tensor, batch_size: int = 256) -> np.ndarray:
+    """log q(y | t) for every label (models/label.py), in nats: (N, D) -> (N, L) float64."""
+    return _in_batches(model, model.log_posterior_nats, (codes,), batch_size)
 
 
 def fit_model(model, train, validation, *, lr: float, batch_size: int, with_labels: bool = False,

@@ -26,15 +26,7 @@ pairwise model of the units, with an interaction b'(t_j)^T W_{ji} B'[:, t_i] of 
 every pair, of rank at most R' in the shared bases. It is one masked matrix product per
 example, (D R') x (D R'): O(D^2 R'^2).
 
-With `label_classes` = L the model also ends in the label, which reads every unit through
-the same code basis but its own input maps U_j in R^{R x H}:
-
-    log q(y | t) = log softmax(W phi(g) + w)[y],   g = e + sum_j U_j^T b(t_j),
-
-so that q(t, y) = q(t) q(y | t) is one autoregressive density over (t_0, ..., t_{D-1}, y).
-Its own maps keep the label from competing with the units' conditionals for the A_j (with
-g = h_D the label's features would be the running sum that unit D reads); g is one matrix
-product over the concatenated code features, O(D R H).
+The label's own factor q(y | t), which completes q(t, y) = q(t) q(y | t), is models/label.py.
 
 Tensors are kept unit-major, (D, B, .), so that the maps are batched matrix products, and
 the running sum is a blocked product with triangular matrices (exclusive_prefix_sum):
@@ -55,10 +47,9 @@ class DenseAutoregressive(nn.Module):
     """q(t) (num_labels = 0) or q(t | y) (num_labels > 0) over `units` codes in `bins` bins."""
 
     def __init__(self, units: int, bins: int, hidden: int = 64, num_labels: int = 0,
-                 rank: int = 8, label_classes: int = 0, direct_rank: int = 0):
+                 rank: int = 8, direct_rank: int = 0):
         super().__init__()
         self.direct_rank = direct_rank
-        self.label_classes = label_classes
         self.units, self.bins, self.hidden, self.num_labels = units, bins, hidden, num_labels
         self.code_basis = nn.Parameter(torch.randn(bins, rank))                   # b
         self.unit_inputs = nn.Parameter(torch.randn(units, rank, hidden)
@@ -71,13 +62,6 @@ class DenseAutoregressive(nn.Module):
         if num_labels:
             self.label_hidden = nn.Parameter(torch.zeros(num_labels, hidden))
             self.label_logits = nn.Parameter(torch.zeros(num_labels, units, bins))
-        if label_classes:
-            self.label_inputs = nn.Parameter(torch.randn(units * rank, hidden)
-                                             / math.sqrt(units * rank))          # U_j, stacked
-            self.label_start = nn.Parameter(torch.zeros(hidden))                 # e
-            self.label_head = nn.Linear(hidden, label_classes)                   # W, w
-            nn.init.zeros_(self.label_head.weight)
-            nn.init.zeros_(self.label_head.bias)
         if direct_rank:
             self.direct_basis = nn.Parameter(torch.randn(bins, direct_rank))            # b'
             self.direct_weights = nn.Parameter(torch.zeros(units * direct_rank,
@@ -108,8 +92,7 @@ class DenseAutoregressive(nn.Module):
         return prefix[:size] if padding else prefix
 
     def code_features(self, codes: torch.Tensor) -> torch.Tensor:
-        """b(t_j) for every unit, unit-major: (B, D) int codes -> (D, B, R); computed once
-        per pass and read by the running sum and the label."""
+        """b(t_j) for every unit, unit-major: (B, D) int codes -> (D, B, R)."""
         return self.code_basis[codes.T]
 
     def hidden_states(self, features: torch.Tensor) -> torch.Tensor:
@@ -119,21 +102,6 @@ class DenseAutoregressive(nn.Module):
         hidden = self.exclusive_prefix_sum(contributions.view(self.units, -1),
                                            self.start.repeat(batch))
         return hidden.view(self.units, batch, self.hidden)
-
-    def log_prob_and_label_posterior_nats(self, codes):
-        """log q(t) (B,) and log q(y | t) for every label (B, L), from one pass."""
-        if self.num_labels or not self.label_classes:
-            raise ValueError("needs a label-free model with label_classes > 0")
-        features = self.code_features(codes)
-        log_q_t = self._log_q_units(features, codes, None).sum(dim=0)
-        label_features = torch.addmm(self.label_start, features.transpose(0, 1).flatten(1),
-                                     self.label_inputs)                          # g: (B, H)
-        return log_q_t, F.log_softmax(self.label_head(torch.tanh(label_features)), dim=-1)
-
-    def log_joint_nats(self, codes, labels, label_weight: float = 1.0):
-        """log q(t) + label_weight log q(y | t): (B, D), (B,) -> (B,); weight 1: log q(t, y)."""
-        log_q_t, log_posterior = self.log_prob_and_label_posterior_nats(codes)
-        return log_q_t + label_weight * log_posterior.gather(1, labels[:, None]).squeeze(1)
 
     def _log_q_units(self, features, codes, labels) -> torch.Tensor:
         """(D, B, R) code features -> (D, B) log q(t_i | t_<i [, y]) in nats."""

@@ -96,46 +96,13 @@ def test_labels_must_match_the_model():
     with pytest.raises(ValueError):
         DenseAutoregressive(3, 2, num_labels=2).log_prob_nats(
             torch.zeros(1, 3, dtype=torch.long))
-    with pytest.raises(ValueError):
-        DenseAutoregressive(3, 2).log_prob_and_label_posterior_nats(
-            torch.zeros(1, 3, dtype=torch.long))
-
-
-@pytest.mark.parametrize("direct_rank", [0, 2])
-def test_the_joint_over_codes_and_a_final_label_sums_to_one(direct_rank):
-    units, bins, classes = 4, 3, 2
-    model = randomised(DenseAutoregressive(units, bins, hidden=6, label_classes=classes,
-                                           direct_rank=direct_rank), 2)
-    sequences = torch.tensor(list(itertools.product(range(bins), repeat=units)))
-    with torch.no_grad():
-        log_t, log_posterior = model.log_prob_and_label_posterior_nats(sequences)
-        joint = torch.stack([model.log_joint_nats(sequences, torch.full((len(sequences),), y))
-                             for y in range(classes)], 1)
-    assert abs(log_t.double().exp().sum().item() - 1.0) < 1e-5
-    assert torch.allclose(log_posterior.exp().sum(1), torch.ones(len(sequences)), atol=1e-5)
-    assert torch.allclose(joint, log_t[:, None] + log_posterior, atol=1e-5)
-    assert abs(joint.double().exp().sum().item() - 1.0) < 1e-5
-
-
-def test_the_label_head_sees_every_unit():
-    model = randomised(DenseAutoregressive(7, 3, hidden=6, label_classes=2))
-    codes = torch.randint(0, 3, (5, 7), generator=torch.Generator().manual_seed(3))
-    with torch.no_grad():
-        _, before = model.log_prob_and_label_posterior_nats(codes)
-        for j in range(7):
-            changed = codes.clone()
-            changed[:, j] = (changed[:, j] + 1) % 3
-            _, after = model.log_prob_and_label_posterior_nats(changed)
-            assert torch.all((after - before).abs().sum(1) > 1e-7), f"the label misses unit {j}"
 
 
 def test_codes_in_any_memory_layout_give_the_same_density():
     """Codes that are a column-major array (a transposed copy, as numpy can hand over) are
     scored exactly as their contiguous copy."""
-    model = randomised(DenseAutoregressive(6, 4, hidden=5, direct_rank=2, label_classes=3))
+    model = randomised(DenseAutoregressive(6, 4, hidden=5, direct_rank=2))
     codes = torch.randint(0, 4, (6, 8), generator=torch.Generator().manual_seed(6)).T
     assert not codes.is_contiguous()
     with torch.no_grad():
-        strided = model.log_prob_and_label_posterior_nats(codes)
-        contiguous = model.log_prob_and_label_posterior_nats(codes.contiguous())
-    assert torch.equal(strided[0], contiguous[0]) and torch.equal(strided[1], contiguous[1])
+        assert torch.equal(model.log_prob_nats(codes), model.log_prob_nats(codes.contiguous()))

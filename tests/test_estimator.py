@@ -224,7 +224,7 @@ def test_overrides_parse_each_field_by_its_type():
     ("lr_decay=0", "lr_decay"), ("lr_decay=1.5", "lr_decay"),
     ("min_improvement=-0.1", "min_improvement"), ("min_improvement=1", "min_improvement"),
     ("validation_fraction=0", "validation_fraction"),
-    ("validation_fraction=1", "validation_fraction"), ("label_weight=-1", "label_weight"),
+    ("validation_fraction=1", "validation_fraction"), ("label_lr=0", "label_lr"),
 ])
 def test_bad_settings_are_refused_naming_the_field(override, field):
     with pytest.raises(ValueError, match=f"^{field} "):
