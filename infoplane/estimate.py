@@ -64,7 +64,9 @@ class EstimatorConfig:
     test_subset: int = 0            # a seeded random draw of this many test codes (0: all)
     probe: bool = True              # fit the linear probe baseline (I_TY_probe_bits)
     label_hidden: int = 64          # tanh units of the label's classifier q(y|t)
-    label_lr: float = 1e-3          # its Adam learning rate
+    label_lr: float = 0.5           # its Adam learning rate times its 2 D input features
+                                    # (1e-3 at 256 units): the logits move by about the
+                                    # rate times the fan-in per step, whatever the width
     label_max_epochs: int = 300     # its cap (an epoch costs O(D H) per example: cheap)
     paired: bool = False            # also fit q(t|y): the original's paired estimate
     averaging: float = 0.998        # per-step decay of the parameter average that is
@@ -191,7 +193,7 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     torch.manual_seed(seed)
     posterior = LabelPosterior(units, bins, num_labels, config.label_hidden)
     posterior.set_feature_means(fitting[0])
-    posterior, label_fit = fitted(posterior, "q(y|t)", lr=config.label_lr,
+    posterior, label_fit = fitted(posterior, "q(y|t)", lr=config.label_lr / (2 * units),
                                   max_epochs=config.label_max_epochs)
     log_prior = entropy.label_log_prior_nats(train_labels, num_labels)
     h_t = entropy.nats_to_bits(-fit.log_prob_nats(density, codes, None, config.eval_batch_size))
