@@ -189,9 +189,13 @@ def test_internal_error_in_set_up_stops_every_rank(activations, tmp_path):
 
 @pytest.mark.parametrize("ranks", [0, 2])
 def test_job_that_raises_stops_every_rank(activations, tmp_path, ranks):
-    run = generate(activations, tmp_path / "results", ranks=ranks,
-                   faults=[("infoplane.fit.fit_model", "ValueError('bad fit')", 1 if ranks
-                            else None)])
+    # with two ranks, rank 0 waits inside its first fit, so that rank 1 surely claims a job
+    # (jobs go to whichever rank claims them first) and its failure is what stops rank 0
+    faults = [("infoplane.fit.fit_model", "ValueError('bad fit')", 1 if ranks else None)]
+    if ranks:
+        faults.append(("infoplane.fit.fit_model",
+                       "__import__('time').sleep(200) or ValueError('rank 0 waited')", 0))
+    run = generate(activations, tmp_path / "results", ranks=ranks, faults=faults)
     assert run.returncode != 0 and (ranks or run.returncode == 1)
     [line] = error_lines(run)
     assert "] itr" in line and "internal error ValueError: bad fit" in line
