@@ -179,8 +179,8 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
                     lr_decay=config.lr_decay, eval_batch_size=config.eval_batch_size, seed=seed,
                     averaging=config.averaging)
 
-    def fitted(model, tag: str, **changes):
-        history = fit.fit_model(model.to(device), fitting, validation, with_labels=True,
+    def fitted(model, tag: str, with_labels: bool, **changes):
+        history = fit.fit_model(model.to(device), fitting, validation, with_labels=with_labels,
                                 log=lambda line: log(f"{tag} {line}"), **{**settings, **changes})
         return model, history
 
@@ -188,12 +188,11 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     density = DenseAutoregressive(units, bins, config.hidden, 0, config.rank,
                                   config.direct_rank)
     fit.initialise_unit_logits(density, fitting[0])
-    density, density_fit = fitted(density, "q(t)",
-                                  log_likelihood=lambda model, c, y: model.log_prob_nats(c))
+    density, density_fit = fitted(density, "q(t)", with_labels=False)
     torch.manual_seed(seed)
     posterior = LabelPosterior(units, bins, num_labels, config.label_hidden)
     posterior.set_feature_means(fitting[0])
-    posterior, label_fit = fitted(posterior, "q(y|t)", lr=config.label_lr / (2 * units),
+    posterior, label_fit = fitted(posterior, "q(y|t)", True, lr=config.label_lr / (2 * units),
                                   max_epochs=config.label_max_epochs)
     log_prior = entropy.label_log_prior_nats(train_labels, num_labels)
     h_t = entropy.nats_to_bits(-fit.log_prob_nats(density, codes, None, config.eval_batch_size))
@@ -216,7 +215,7 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
         conditional = DenseAutoregressive(units, bins, config.hidden, num_labels, config.rank,
                                           direct_rank=config.direct_rank)
         fit.initialise_unit_logits(conditional, fitting[0])
-        conditional, result["fit_conditional"] = fitted(conditional, "q(t|y)")
+        conditional, result["fit_conditional"] = fitted(conditional, "q(t|y)", True)
         h_t_given_y = entropy.nats_to_bits(-fit.log_prob_nats(
             conditional, codes, torch.as_tensor(test_labels, device=device),
             config.eval_batch_size))

@@ -56,29 +56,26 @@ def label_posterior_nats(model, codes: torch.Tensor, batch_size: int = 256) -> n
 
 def fit_model(model, train, validation, *, lr: float, batch_size: int, with_labels: bool = False,
               max_epochs: int, patience: int, seed: int, min_improvement: float = 0.0,
-              lr_decay: float = 0.5, eval_batch_size: int = 256, log_likelihood=None,
-              averaging: float = 0.0, log=print) -> dict:
-    """Minimise the mean negative log-likelihood of `model` on train = (codes (N, D),
-    labels (N,)) with Adam. After each epoch the model is scored on `validation`; a score
-    below the best by more than the fraction `min_improvement` of the best is an
-    improvement and its state is kept; otherwise the model goes back to its best state and
-    its learning rate is multiplied by `lr_decay`. Training stops after `patience` epochs
-    in a row without improvement (early stopping: `stopped_early` true) or at `max_epochs`.
+              lr_decay: float = 0.5, eval_batch_size: int = 256, averaging: float = 0.0,
+              log=print) -> dict:
+    """Minimise the mean negative log-likelihood of `model` on train = (codes (N, D), labels
+    (N,)) with Adam. After each epoch the model is scored on `validation`; a score below
+    the best by more than the fraction `min_improvement` of the best is an improvement
+    and its state is kept; otherwise the model goes back to its best state and its
+    learning rate is multiplied by `lr_decay`. Training stops after `patience` epochs in
+    a row without improvement (early stopping: `stopped_early` true) or at `max_epochs`.
     The best state is loaded; returns its history in bits per example, where
     train_nll_bits is the NLL on as many training examples as the validation split holds
     (its gap to val_nll_bits measures overfitting). The objective is
-    model.log_prob_nats(codes [, labels]) per example, or log_likelihood(model, codes,
-    labels) where given. With `averaging` = a > 0 the model scored, kept and returned is
-    an exponential moving average of the parameters over Adam's steps (Polyak averaging),
-    avg <- d avg + (1 - d) theta with d = min(a, (1 + s) / (10 + s)) at step s: it removes
-    most of the noise that a constant learning rate leaves in the last iterate; training
-    continues from the last iterate, or from the kept average after an epoch without
-    improvement."""
+    model.log_prob_nats(codes [, labels]) per example. With `averaging` = a > 0 the
+    model scored, kept and returned is an exponential moving average of the parameters
+    over Adam's steps (Polyak averaging), avg <- d avg + (1 - d) theta with d = min(a,
+    (1 + s) / (10 + s)) at step s: it removes most of the noise that a constant learning
+    rate leaves in the last iterate; training continues from the last iterate, or from
+    the kept average after an epoch without improvement."""
     codes, labels = train
 
     def score(c, y):
-        if log_likelihood is not None:
-            return log_likelihood(model, c, y)
         return model.log_prob_nats(c, y if with_labels else None)
 
     generator = torch.Generator().manual_seed(seed)

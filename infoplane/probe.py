@@ -1,10 +1,11 @@
 """A discriminative classifier of the label from a layer's codes: the linear probe.
 
 With x_i = t_i / (K - 1) the code of unit i scaled to [0, 1], features
-phi(t) = (x_1, ..., x_D, x_1^2, ..., x_D^2), and z = P^T (phi(t) - mean) the features
-whitened on the training codes (P = U diag(lambda)^(-1/2) from the eigenvectors U and
-eigenvalues lambda of their covariance; directions with lambda below 1e-5 of the largest,
-such as constant units, are dropped),
+phi(t) = (x_1, ..., x_D, x_1^2, ..., x_D^2) (models.code_positions, which the label's
+classifier also reads), and z = P^T (phi(t) - mean) the features whitened on the training
+codes (P = U diag(lambda)^(-1/2) from the eigenvectors U and eigenvalues lambda of their
+covariance; directions with lambda below 1e-5 of the largest, such as constant units, are
+dropped),
 
     r(y | t) = softmax_y(W^T z + c),
 
@@ -25,14 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from models import code_positions
+
 PENALTIES = (1e-1, 1e-2, 1e-3, 1e-4)
 SMALLEST_VARIANCE = 1e-5  # relative to the largest: whitened directions kept
-
-
-def code_features(codes: torch.Tensor, bins: int) -> torch.Tensor:
-    """phi(t): (N, D) ints in [0, bins) -> (N, 2D) floats."""
-    scaled = codes.float() / max(bins - 1, 1)
-    return torch.cat([scaled, scaled ** 2], dim=1)
 
 
 def whitening(features: torch.Tensor) -> tuple:
@@ -56,7 +53,7 @@ class LinearProbe:
     def log_posterior_nats(self, codes: torch.Tensor, batch_size: int = 4096) -> np.ndarray:
         """log r(y | t) for every label: (N, D) -> (N, L)."""
         with torch.no_grad():
-            parts = [torch.log_softmax((code_features(part, self.bins) - self.mean)
+            parts = [torch.log_softmax((code_positions(part, self.bins) - self.mean)
                                        @ self.projection @ self.weight + self.bias, dim=1)
                      for part in codes.split(batch_size)]
             return torch.cat(parts).double().cpu().numpy()
@@ -67,10 +64,10 @@ def fit_probe(codes: torch.Tensor, labels: torch.Tensor, validation_codes: torch
               penalties=PENALTIES, max_iterations: int = 12) -> LinearProbe:
     """Fit r(y | t) on (codes (N, D), labels (N,)) for each penalty in turn, warm-started,
     and return the fit with the lowest validation cross-entropy (ties: the larger penalty)."""
-    features = code_features(codes, bins)
+    features = code_positions(codes, bins)
     mean, projection = whitening(features)
     features = (features - mean) @ projection  # (N, R)
-    validation = (code_features(validation_codes, bins) - mean) @ projection
+    validation = (code_positions(validation_codes, bins) - mean) @ projection
     weight = torch.zeros(features.shape[1], num_labels, device=codes.device, requires_grad=True)
     bias = torch.zeros(num_labels, device=codes.device, requires_grad=True)
     cross_entropy = torch.nn.functional.cross_entropy

@@ -20,6 +20,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+def code_positions(codes: torch.Tensor, bins: int) -> torch.Tensor:
+    """f(t) = (x, x^2) with x = t / (K - 1): (N, D) int codes in [0, K) -> (N, 2D) floats."""
+    position = codes.float() / max(bins - 1, 1)
+    return torch.cat([position, position * position], dim=1)
+
+
 class LabelPosterior(nn.Module):
     """q(y | t) over `classes` labels from `units` codes in `bins` bins."""
 
@@ -36,8 +42,7 @@ class LabelPosterior(nn.Module):
 
     def features(self, codes: torch.Tensor) -> torch.Tensor:
         """f(t): (B, D) int codes -> (B, 2D) floats, not centred."""
-        position = codes.float() / max(self.bins - 1, 1)
-        return torch.cat([position, position * position], dim=1)
+        return code_positions(codes, self.bins)
 
     def set_feature_means(self, codes: torch.Tensor) -> None:
         """m <- the mean of f(t) over `codes` (the training codes), before fitting."""

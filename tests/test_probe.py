@@ -4,6 +4,7 @@ import numpy as np
 import torch
 
 from infoplane import entropy, probe
+from models import code_positions
 
 
 def _tensor(array):
@@ -15,7 +16,7 @@ def _logit_source(n, units, bins, num_labels, rng, weight):
     phi(t) the probe's unstandardised features: returns codes, labels and the exact
     log p(y | t) of every label, (N, L)."""
     codes = rng.integers(0, bins, size=(n, units))
-    logits = probe.code_features(_tensor(codes), bins).double().numpy() @ weight
+    logits = code_positions(_tensor(codes), bins).double().numpy() @ weight
     log_posterior = logits - entropy.log_sum_exp(logits, axis=1)[:, None]
     cdf = np.exp(log_posterior).cumsum(axis=1)
     labels = np.minimum((rng.random((n, 1)) > cdf).sum(axis=1), num_labels - 1)
