@@ -57,9 +57,8 @@ class EstimatorConfig:
                                     # state, learning rate times this
     max_epochs: int = 50            # a cap that a converging fit should not reach
     patience: int = 2               # epochs in a row without improvement before stopping
-    min_improvement: float = 0.0    # a validation gain of q(t) below this fraction of its
-                                    # best validation NLL is no improvement (q(y|t), whose
-                                    # epochs are cheap, counts every gain)
+    min_improvement: float = 0.0    # a validation gain below this fraction of the best
+                                    # validation NLL is no improvement
     validation_fraction: float = 0.1  # of the training codes, held out for every choice
     train_subset: int = 0           # a seeded random draw of this many training codes (0: all)
     test_subset: int = 0            # a seeded random draw of this many test codes (0: all)
@@ -194,7 +193,7 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     posterior = LabelPosterior(units, bins, num_labels, config.label_hidden)
     posterior.set_feature_means(fitting[0])
     posterior, label_fit = fitted(posterior, "q(y|t)", True, lr=config.label_lr / (2 * units),
-                                  max_epochs=config.label_max_epochs, min_improvement=0.0)
+                                  max_epochs=config.label_max_epochs)
     log_prior = entropy.label_log_prior_nats(train_labels, num_labels)
     h_t = entropy.nats_to_bits(-fit.log_prob_nats(density, codes, None, config.eval_batch_size))
     log_posterior = fit.label_posterior_nats(posterior, codes, config.eval_batch_size)  # (N, L)

@@ -180,20 +180,6 @@ def test_subsets_are_random_draws_with_representative_labels():
     assert r["n_test"] == 1000 and abs(r["H_Y_bits"] - 2.0) < 0.1
 
 
-def test_minimum_gain_stops_the_density_fit_only():
-    """min_improvement saves epochs of q(t); the label's cheap fit counts every gain. With a
-    minimum gain no epoch can reach, q(t) stops after `patience` epochs, while q(y|t), whose
-    validation NLL falls from its uniform start, goes on."""
-    rng = np.random.default_rng(4)
-    source = sources.smooth_chain(5, 4, 3, rng, separation=3.0)
-    train, test = source.sample(2000, rng), source.sample(300, rng)
-    config = EstimatorConfig(hidden=8, patience=2, min_improvement=0.99, probe=False)
-    r = estimate_information(*train, *test, bins=4, num_labels=3, config=config, seed=0,
-                             log=lambda line: None)
-    assert r["fit"]["epochs"] == 2 and r["fit"]["stopped_early"]
-    assert r["fit_label"]["epochs"] > 2 and r["fit_label"]["best_epoch"] >= 1
-
-
 def test_same_seed_same_estimate():
     rng = np.random.default_rng(0)
     source = sources.smooth_chain(4, 3, 2, rng, separation=1.0)
