@@ -192,7 +192,8 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     torch.manual_seed(seed)
     posterior = LabelPosterior(units, bins, num_labels, config.label_hidden)
     posterior.set_feature_means(fitting[0])
-    posterior, label_fit = fitted(posterior, "q(y|t)", True, lr=config.label_lr / (2 * units),
+    posterior, label_fit = fitted(posterior, "q(y|t)", with_labels=True,
+                                  lr=config.label_lr / (2 * units),
                                   max_epochs=config.label_max_epochs)
     log_prior = entropy.label_log_prior_nats(train_labels, num_labels)
     h_t = entropy.nats_to_bits(-fit.log_prob_nats(density, codes, None, config.eval_batch_size))
@@ -215,7 +216,8 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
         conditional = DenseAutoregressive(units, bins, config.hidden, num_labels, config.rank,
                                           direct_rank=config.direct_rank)
         fit.initialise_unit_logits(conditional, fitting[0])
-        conditional, result["fit_conditional"] = fitted(conditional, "q(t|y)", True)
+        conditional, result["fit_conditional"] = fitted(conditional, "q(t|y)",
+                                                        with_labels=True)
         h_t_given_y = entropy.nats_to_bits(-fit.log_prob_nats(
             conditional, codes, torch.as_tensor(test_labels, device=device),
             config.eval_batch_size))
