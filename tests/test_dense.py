@@ -69,12 +69,13 @@ def test_label_logits_alone_give_a_mixture_of_independent_units():
 
 
 def test_the_direct_term_alone_is_a_log_bilinear_pairwise_model():
-    """With no hidden path (V = 0), log q(t_i | t_<i) = log softmax(c_i + B'^T sum_{j<i}
-    W_{ji}^T b'(t_j))[t_i], summed here pair by pair."""
+    """With no hidden path (V = 0, U = 0), log q(t_i | t_<i) = log softmax(c_i + B'^T
+    sum_{j<i} W_{ji}^T b'(t_j))[t_i], summed here pair by pair."""
     units, bins, rank = 5, 4, 2
     model = randomised(DenseAutoregressive(units, bins, hidden=3, direct_rank=rank), 4)
     with torch.no_grad():
         model.unit_outputs.zero_()
+        model.direct_gate.zero_()
     codes = torch.randint(0, bins, (6, units), generator=torch.Generator().manual_seed(5))
     weights = model.direct_weights.view(units, rank, units, rank)  # (j, ., i, .)
     with torch.no_grad():
@@ -87,6 +88,38 @@ def test_the_direct_term_alone_is_a_log_bilinear_pairwise_model():
                 expected = torch.log_softmax(logits, -1)[codes[n, i]]
                 got = model.log_prob_units_nats(codes[n:n + 1])[0, i]
                 assert torch.allclose(got, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("num_labels", [0, 3])
+def test_every_unit_follows_the_stated_formula(num_labels):
+    """log q(t_i | t_<i [, y]) = log softmax(c_i [+ G_{y,i}] + B^T V_i^T tanh h_i + B'^T
+    [(1 + U_i^T tanh h_i) * sum_{j<i} W_{ji}^T b'(t_j)])[t_i], h_i = a [+ u_y] + sum_{j<i}
+    A_j^T b(t_j): every term of the module doc, computed one unit and one pair at a time."""
+    units, bins, hidden, rank = 6, 5, 4, 2
+    model = randomised(DenseAutoregressive(units, bins, hidden=hidden, num_labels=num_labels,
+                                           rank=3, direct_rank=rank), 6)
+    generator = torch.Generator().manual_seed(7)
+    codes = torch.randint(0, bins, (4, units), generator=generator)
+    labels = torch.randint(0, 3, (4,), generator=generator) if num_labels else None
+    weights = model.direct_weights.view(units, rank, units, rank)  # (j, ., i, .)
+    with torch.no_grad():
+        got = model.log_prob_units_nats(codes, labels)
+        for n in range(len(codes)):
+            for i in range(units):
+                h = model.start + sum((model.code_basis[codes[n, j]] @ model.unit_inputs[j]
+                                       for j in range(i)), torch.zeros(hidden))
+                logits = model.unit_logits[i].clone()
+                if num_labels:
+                    h = h + model.label_hidden[labels[n]]
+                    logits += model.label_logits[labels[n], i]
+                phi = torch.tanh(h)
+                logits += phi @ model.unit_outputs[i] @ model.output_basis
+                coupling = sum((model.direct_basis[codes[n, j]] @ weights[j, :, i, :]
+                                for j in range(i)), torch.zeros(rank))
+                gate = 1 + phi @ model.direct_gate[i]
+                logits += (gate * coupling) @ model.direct_output_basis
+                expected = torch.log_softmax(logits, -1)[codes[n, i]]
+                assert torch.allclose(got[n, i], expected, atol=1e-5)
 
 
 def test_labels_must_match_the_model():
