@@ -10,10 +10,11 @@ evaluation cost. Prints a Markdown table.
 FLOPs are counted from the model's matrix products (models/dense.py: code features times
 A_j, the blocked running sum, V_i, the output basis, the direct term and its gate), 2 per
 multiply-add, a training step as three forward passes; elementwise work (tanh, softmax) is
-not counted, so the ratio to peak is a lower bound on how busy the machine is. The peak is the best of
-square float32 matrix products. A job fits q(t) and then q(y|t), each for its epochs over
-the training codes, scores the validation split after each epoch, and scores every test
-code once; the epoch columns are for q(t), the label's column is its training ex/s.
+not counted, so the ratio to peak is a lower bound on how busy the machine is. The peak is
+the best of square float32 matrix products. A job fits q(t) and then q(y|t), each for its
+epochs over the training codes, scores the validation split after each epoch, and scores
+every test code once; the epoch columns are for q(t), the label's column is its training
+ex/s.
 """
 import argparse
 import math
@@ -54,9 +55,9 @@ def forward_flops(model: DenseAutoregressive) -> float:
     d, h, k = model.units, model.hidden, model.bins
     r = model.code_basis.shape[1]
     scan = d * model.block * h + math.ceil(d / model.block) * h * model.across.shape[0]
-    # the masked product, its output basis and its gate U_i
+    # the masked product, its output basis and its gate M_i
     direct = ((d * model.direct_rank) ** 2 + d * model.direct_rank * k
-              + (d * h * model.direct_rank if model.direct_rank else 0))
+              + d * (h + 1) * model.direct_rank ** 2)
     return 2.0 * (d * r * h + scan + d * h * r + d * r * k + direct)
 
 

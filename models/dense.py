@@ -3,7 +3,8 @@
 For codes t = (t_0, ..., t_{D-1}), each in {0, ..., K-1}, and an optional label y,
 
     log q(t [| y]) = sum_i log softmax(c_i [+ G_{y,i}] + B^T V_i^T phi(h_i)
-                      + B'^T [(1 + U_i^T phi(h_i)) * sum_{j<i} W_{ji}^T b'(t_j)])[t_i],
+                      + B'^T M_i^T sum_{j<i} W_{ji}^T b'(t_j))[t_i],
+    M_i = I + sum_k phi(h_i)_k U_{ik},
     h_i = a [+ u_y] + sum_{j<i} A_j^T b(t_j),
 
 with a code basis b: {0..K-1} -> R^R and an output basis B in R^{R x K}, both shared by all
@@ -24,12 +25,12 @@ connections) adds one free R' x R' coupling W_{ji} for every pair j < i, between
 shared code basis b': {0..K-1} -> R^{R'} and output basis B' in R^{R' x K}: a log-bilinear
 pairwise model of the units, with an interaction b'(t_j)^T W_{ji} B'[:, t_i] of its own for
 every pair, of rank at most R' in the shared bases. It is one masked matrix product per
-example, (D R') x (D R'): O(D^2 R'^2). The gate 1 + U_i^T phi(h_i) (U_i in R^{H x R'},
-elementwise) lets the context that h_i summarises, such as the class that the earlier
-codes point to, scale each of unit i's R' coupling directions: a pairwise dependence that
-changes with the context (a three-way interaction context x t_j x t_i of low rank), as
-when every class has tables of its own between units. U starts at zero, so fitting starts
-from the ungated pairwise model; the gate costs O(D H R') per example.
+example, (D R') x (D R'): O(D^2 R'^2). The gate M_i (U_{ik} in R^{R' x R'}) lets
+the context that h_i summarises, such as the class that the earlier codes point to, mix
+and scale unit i's R' coupling directions: a pairwise dependence that changes with the
+context (a three-way interaction context x t_j x t_i of low rank), as when every class has
+tables of its own between units. U starts at zero, so fitting starts from the ungated
+pairwise model; the gate costs O(D H R'^2) per example.
 
 The label's own factor q(y | t), which completes q(t, y) = q(t) q(y | t), is models/label.py.
 
@@ -73,7 +74,8 @@ class DenseAutoregressive(nn.Module):
                                                            units * direct_rank))     # W_ji
             self.direct_output_basis = nn.Parameter(torch.randn(direct_rank, bins)
                                                     / math.sqrt(direct_rank))        # B'
-            self.direct_gate = nn.Parameter(torch.zeros(units, hidden, direct_rank))  # U_i
+            self.direct_gate = nn.Parameter(torch.zeros(units, hidden,
+                                                        direct_rank ** 2))           # U_ik
             unit_of = torch.arange(units).repeat_interleave(direct_rank)
             self.register_buffer("direct_mask", (unit_of[:, None] < unit_of[None, :]).float(),
                                  persistent=False)
@@ -124,8 +126,10 @@ class DenseAutoregressive(nn.Module):
             coupling = self.direct_weights * self.direct_mask  # W_ji for j < i only
             direct = self.direct_basis[codes].reshape(batch, -1) @ coupling
             direct = direct.view(batch, self.units, self.direct_rank).transpose(0, 1)
-            gate = 1 + torch.bmm(activation, self.direct_gate)         # (D, B, R')
-            logits = logits + (gate * direct) @ self.direct_output_basis
+            rank = self.direct_rank
+            gate = torch.bmm(activation, self.direct_gate).view(self.units, batch, rank, rank)
+            direct = direct + (direct.unsqueeze(2) @ gate).squeeze(2)      # M_i^T s_i
+            logits = logits + direct @ self.direct_output_basis
         log_q = F.log_softmax(logits, dim=-1)
         return log_q.gather(2, codes.T.unsqueeze(2)).squeeze(2)
 

@@ -93,8 +93,9 @@ def test_the_direct_term_alone_is_a_log_bilinear_pairwise_model():
 @pytest.mark.parametrize("num_labels", [0, 3])
 def test_every_unit_follows_the_stated_formula(num_labels):
     """log q(t_i | t_<i [, y]) = log softmax(c_i [+ G_{y,i}] + B^T V_i^T tanh h_i + B'^T
-    [(1 + U_i^T tanh h_i) * sum_{j<i} W_{ji}^T b'(t_j)])[t_i], h_i = a [+ u_y] + sum_{j<i}
-    A_j^T b(t_j): every term of the module doc, computed one unit and one pair at a time."""
+    M_i^T sum_{j<i} W_{ji}^T b'(t_j))[t_i], M_i = I + sum_k tanh(h_i)_k U_{ik}, h_i = a
+    [+ u_y] + sum_{j<i} A_j^T b(t_j): every term of the module doc, computed one unit and
+    one pair at a time."""
     units, bins, hidden, rank = 6, 5, 4, 2
     model = randomised(DenseAutoregressive(units, bins, hidden=hidden, num_labels=num_labels,
                                            rank=3, direct_rank=rank), 6)
@@ -116,8 +117,9 @@ def test_every_unit_follows_the_stated_formula(num_labels):
                 logits += phi @ model.unit_outputs[i] @ model.output_basis
                 coupling = sum((model.direct_basis[codes[n, j]] @ weights[j, :, i, :]
                                 for j in range(i)), torch.zeros(rank))
-                gate = 1 + phi @ model.direct_gate[i]
-                logits += (gate * coupling) @ model.direct_output_basis
+                gate = torch.eye(rank) + sum(phi[k] * model.direct_gate[i, k].view(rank, rank)
+                                             for k in range(hidden))
+                logits += (gate.T @ coupling) @ model.direct_output_basis
                 expected = torch.log_softmax(logits, -1)[codes[n, i]]
                 assert torch.allclose(got[n, i], expected, atol=1e-5)
 
