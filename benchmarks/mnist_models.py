@@ -8,7 +8,7 @@ Every model is fitted by infoplane/fit.py exactly as the estimator fits its own 
 early stopping on a random validation split of the training codes), on the same seeded
 training subset, and scored on all test codes. Models:
   dense            models/dense.py in the unit order as stored, with the direct pairwise
-                   term of rank 4: the estimator's model (version 0.8)
+                   term of rank 4 and its context gate: the estimator's model (0.11)
   dense-no-direct  the same without the direct term (the model of versions 0.5 to 0.7)
   dense-chow-liu   dense-no-direct, units reordered by a Chow-Liu tree (infoplane/tree.py)
   dense-free       the same without the shared bases: per-unit code embeddings (K x H)
