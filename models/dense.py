@@ -119,18 +119,19 @@ class DenseAutoregressive(nn.Module):
             hidden = hidden + self.label_hidden[labels]
             bias = bias + self.label_logits[labels].transpose(0, 1)
         activation = torch.tanh(hidden)                              # phi(h_i)
-        if self.direct_rank:  # V_i and U_i in one product: small products run far below peak
-            both = torch.bmm(activation, torch.cat([self.unit_outputs, self.direct_gate], 2))
-            outputs, gate = both.split([self.unit_outputs.shape[2], self.direct_rank ** 2], 2)
-        else:
-            outputs = torch.bmm(activation, self.unit_outputs)      # (D, B, R)
-        logits = bias + outputs @ self.output_basis
+        # V_i and U_ik in one batched product: small products run far below peak
+        maps = (torch.cat([self.unit_outputs, self.direct_gate], 2) if self.direct_rank
+                else self.unit_outputs)
+        products = torch.bmm(activation, maps)                       # (D, B, R [+ R'^2])
+        rank = self.unit_outputs.shape[2]
+        logits = bias + products[..., :rank] @ self.output_basis
         if self.direct_rank:
             batch = codes.shape[0]
             coupling = self.direct_weights * self.direct_mask  # W_ji for j < i only
             direct = self.direct_basis[codes].reshape(batch, -1) @ coupling
             direct = direct.view(batch, self.units, self.direct_rank).transpose(0, 1)
-            gate = gate.reshape(self.units, batch, self.direct_rank, self.direct_rank)
+            gate = products[..., rank:].reshape(self.units, batch, self.direct_rank,
+                                                self.direct_rank)
             direct = direct + (direct.unsqueeze(3) * gate).sum(2)          # M_i^T s_i
             logits = logits + direct @ self.direct_output_basis
         log_q = F.log_softmax(logits, dim=-1)
