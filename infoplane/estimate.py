@@ -68,7 +68,7 @@ class EstimatorConfig:
                                     # (1e-3 at 256 units): the logits move by about the
                                     # rate times the fan-in per step, whatever the width
     label_max_epochs: int = 300     # its cap (an epoch costs O(D H) per example: cheap)
-    paired: bool = False            # also fit q(t|y): the original's paired estimate
+    paired: bool = False            # also fit q(t): the original's two-model estimate
     averaging: float = 0.998        # per-step decay of the parameter average that is
                                     # scored and kept (0: the last step's parameters)
     eval_batch_size: int = 512      # examples per evaluation forward pass
@@ -185,20 +185,34 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
         return model, history
 
     torch.manual_seed(seed)
-    density = DenseAutoregressive(units, bins, config.hidden, 0, config.rank,
+    density = DenseAutoregressive(units, bins, config.hidden, num_labels, config.rank,
                                   config.direct_rank)
     fit.initialise_unit_logits(density, fitting[0])
-    density, density_fit = fitted(density, "q(t)", with_labels=False)
+    density, density_fit = fitted(density, "q(t|y)", with_labels=True)
     torch.manual_seed(seed)
-    posterior = LabelPosterior(units, bins, num_labels, config.label_hidden)
-    posterior.set_feature_means(fitting[0])
-    posterior, label_fit = fitted(posterior, "q(y|t)", with_labels=True,
-                                  lr=config.label_lr / (2 * units),
-                                  max_epochs=config.label_max_epochs)
+    classifier = LabelPosterior(units, bins, num_labels, config.label_hidden)
+    classifier.set_feature_means(fitting[0])
+    classifier, label_fit = fitted(classifier, "q(y|t)", with_labels=True,
+                                   lr=config.label_lr / (2 * units),
+                                   max_epochs=config.label_max_epochs)
     log_prior = entropy.label_log_prior_nats(train_labels, num_labels)
-    h_t = entropy.nats_to_bits(-fit.log_prob_nats(density, codes, None, config.eval_batch_size))
-    log_posterior = fit.label_posterior_nats(posterior, codes, config.eval_batch_size)  # (N, L)
-    i_ty = entropy.bayes_information_bits(log_posterior - log_prior, test_labels, log_prior)
+
+    def information_bits(data_codes, data_labels):
+        """Per-example log2 q(y|t) - log2 p(y) of the two posteriors, and log q(t|y) (N, L)."""
+        every_label = fit.every_label_log_prob_nats(density, data_codes, config.eval_batch_size)
+        read = fit.label_posterior_nats(classifier, data_codes, config.eval_batch_size)
+        return (entropy.bayes_information_bits(every_label, data_labels, log_prior),
+                entropy.bayes_information_bits(read - log_prior, data_labels, log_prior),
+                every_label)
+
+    # the label's factor: whichever posterior predicts the validation labels better
+    validation_labels = validation[1].cpu().numpy()
+    bayes_val, classifier_val, _ = information_bits(validation[0], validation_labels)
+    use_classifier = classifier_val.mean() > bayes_val.mean()
+    i_ty_bayes, i_ty_classifier, every_label = information_bits(codes, test_labels)
+    i_ty = i_ty_classifier if use_classifier else i_ty_bayes
+    h_t = entropy.nats_to_bits(-entropy.label_mixture_log_prob_nats(every_label, log_prior))
+    h_t_given_y = entropy.nats_to_bits(-every_label[np.arange(len(codes)), test_labels])
     h_y, h_y_se = entropy.mean_and_standard_error(entropy.nats_to_bits(-log_prior[test_labels]))
 
     result = {"units": units, "bins": bins, "num_labels": num_labels,
@@ -208,21 +222,23 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     result.update(_summary("H_T_given_Y", h_t - i_ty, units))
     result.update(_summary("I_TY", i_ty, units))
     result.update(_summary("I_TY_bayes", i_ty, units))
+    result.update(_summary("I_TY_conditional_model", i_ty_bayes, units))
+    result.update(_summary("I_TY_classifier", i_ty_classifier, units))
+    result.update(_summary("H_T_given_Y_conditional_model", h_t_given_y, units))
+    result["label_posterior"] = "classifier" if use_classifier else "conditional_model"
     result["I_TY_bayes_negative"] = bool(result["I_TY_bayes_bits"] < 0)
     result["fit"], result["fit_label"] = density_fit, label_fit
     result.update({key: density_fit[key] for key in ("epochs", "best_epoch", "stopped_early")})
     if config.paired:
         torch.manual_seed(seed)
-        conditional = DenseAutoregressive(units, bins, config.hidden, num_labels, config.rank,
-                                          direct_rank=config.direct_rank)
-        fit.initialise_unit_logits(conditional, fitting[0])
-        conditional, result["fit_conditional"] = fitted(conditional, "q(t|y)",
-                                                        with_labels=True)
-        h_t_given_y = entropy.nats_to_bits(-fit.log_prob_nats(
-            conditional, codes, torch.as_tensor(test_labels, device=device),
-            config.eval_batch_size))
-        result.update(_summary("H_T_given_Y_conditional_model", h_t_given_y, units))
-        result.update(_summary("I_TY_paired", h_t - h_t_given_y, units))
+        marginal = DenseAutoregressive(units, bins, config.hidden, 0, config.rank,
+                                       config.direct_rank)
+        fit.initialise_unit_logits(marginal, fitting[0])
+        marginal, result["fit_unconditional"] = fitted(marginal, "q(t)", with_labels=False)
+        h_t_unconditional = entropy.nats_to_bits(-fit.log_prob_nats(
+            marginal, codes, None, config.eval_batch_size))
+        result.update(_summary("H_T_unconditional_model", h_t_unconditional, units))
+        result.update(_summary("I_TY_paired", h_t_unconditional - h_t_given_y, units))
     if config.probe:
         probed = time.time()
         linear_probe = probe.fit_probe(*fitting, *validation, num_labels, bins)

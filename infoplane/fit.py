@@ -49,6 +49,11 @@ def log_prob_nats(model, codes: torch.Tensor, labels=None,
     return _in_batches(model, model.log_prob_nats, (codes, labels), batch_size)
 
 
+def every_label_log_prob_nats(model, codes: torch.Tensor, batch_size: int = 256) -> np.ndarray:
+    """log q(t | y) for every example and label, in nats: (N, D) -> (N, L) float64."""
+    return _in_batches(model, model.log_prob_every_label_nats, (codes,), batch_size)
+
+
 def label_posterior_nats(model, codes: torch.Tensor, batch_size: int = 256) -> np.ndarray:
     """log q(y | t) for every label (models/label.py), in nats: (N, D) -> (N, L) float64."""
     return _in_batches(model, model.log_posterior_nats, (codes,), batch_size)

@@ -111,9 +111,19 @@ class DenseAutoregressive(nn.Module):
                                            self.start.repeat(batch))
         return hidden.view(self.units, batch, self.hidden)
 
-    def _log_q_units(self, features, codes, labels) -> torch.Tensor:
-        """(D, B, R) code features -> (D, B) log q(t_i | t_<i [, y]) in nats."""
+    def _context(self, features, codes) -> tuple:
+        """What the label does not change: h_i without the label, (D, B, H), and the coupling
+        vectors s_i = sum_{j<i} W_ji^T b'(t_j), (D, B, R') (None without the direct term)."""
         hidden = self.hidden_states(features)
+        if not self.direct_rank:
+            return hidden, None
+        batch = codes.shape[0]
+        coupling = self.direct_weights * self.direct_mask  # W_ji for j < i only
+        direct = self.direct_basis[codes].reshape(batch, -1) @ coupling
+        return hidden, direct.view(batch, self.units, self.direct_rank).transpose(0, 1)
+
+    def _log_q_given_context(self, hidden, direct, codes, labels) -> torch.Tensor:
+        """(D, B, H) h_i and (D, B, R') s_i -> (D, B) log q(t_i | t_<i [, y]) in nats."""
         bias = self.unit_logits[:, None, :]
         if labels is not None:
             hidden = hidden + self.label_hidden[labels]
@@ -126,16 +136,17 @@ class DenseAutoregressive(nn.Module):
         rank = self.unit_outputs.shape[2]
         logits = bias + products[..., :rank] @ self.output_basis
         if self.direct_rank:
-            batch = codes.shape[0]
-            coupling = self.direct_weights * self.direct_mask  # W_ji for j < i only
-            direct = self.direct_basis[codes].reshape(batch, -1) @ coupling
-            direct = direct.view(batch, self.units, self.direct_rank).transpose(0, 1)
-            gate = products[..., rank:].reshape(self.units, batch, self.direct_rank,
+            gate = products[..., rank:].reshape(self.units, codes.shape[0], self.direct_rank,
                                                 self.direct_rank)
             direct = direct + (direct.unsqueeze(3) * gate).sum(2)          # M_i^T s_i
             logits = logits + direct @ self.direct_output_basis
         log_q = F.log_softmax(logits, dim=-1)
         return log_q.gather(2, codes.T.unsqueeze(2)).squeeze(2)
+
+    def _log_q_units(self, features, codes, labels) -> torch.Tensor:
+        """(D, B, R) code features -> (D, B) log q(t_i | t_<i [, y]) in nats."""
+        hidden, direct = self._context(features, codes)
+        return self._log_q_given_context(hidden, direct, codes, labels)
 
     def _check(self, labels):
         if (labels is None) != (self.num_labels == 0):
@@ -150,3 +161,13 @@ class DenseAutoregressive(nn.Module):
         """log q(t [| y]) in nats for each example: (B, D) -> (B,)."""
         self._check(labels)
         return self._log_q_units(self.code_features(codes), codes, labels).sum(dim=0)
+
+    def log_prob_every_label_nats(self, codes) -> torch.Tensor:
+        """log q(t | y) in nats for every label y: (B, D) -> (B, L). The running sum and the
+        couplings do not depend on the label and are computed once."""
+        if not self.num_labels:
+            raise ValueError("log q(t | y) for every label needs a conditional model")
+        hidden, direct = self._context(self.code_features(codes), codes)
+        return torch.stack([self._log_q_given_context(
+            hidden, direct, codes, torch.full(codes.shape[:1], y, device=codes.device)
+        ).sum(dim=0) for y in range(self.num_labels)], dim=1)

@@ -144,9 +144,27 @@ def test_paired_flag_adds_the_original_two_model_estimate():
     config = EstimatorConfig(hidden=8, max_epochs=2, paired=True, probe=False)
     r = estimate_information(*train, *test, bins=3, num_labels=2, config=config, seed=5,
                              log=lambda line: None)
-    assert "I_TY_probe_bits" not in r and r["fit_conditional"]["epochs"] <= 2
+    assert "I_TY_probe_bits" not in r and r["fit_unconditional"]["epochs"] <= 2
     assert r["I_TY_paired_bits"] == pytest.approx(
+        r["H_T_unconditional_model_bits"] - r["H_T_given_Y_conditional_model_bits"], abs=1e-6)
+
+
+def test_the_label_mixture_and_the_two_posteriors_fit_together():
+    """H(T) is the cross-entropy of q_mix(t) = sum_y p(y) q(t|y), so H(T) minus E[-log2
+    q(t|y)] is the Bayes posterior's information exactly; the reported I(T;Y) is one of the
+    two posteriors, named in the result, and H(T|Y) = H(T) - I(T;Y)."""
+    rng = np.random.default_rng(3)
+    source = sources.label_mixture(5, 4, 3, rng, shared=0.0)
+    train, test = source.sample(1500, rng), source.sample(400, rng)
+    r = estimate_information(*train, *test, bins=4, num_labels=3,
+                             config=EstimatorConfig(hidden=8, max_epochs=3, probe=False),
+                             seed=0, log=lambda line: None)
+    assert r["I_TY_conditional_model_bits"] == pytest.approx(
         r["H_T_bits"] - r["H_T_given_Y_conditional_model_bits"], abs=1e-6)
+    chosen = {"classifier": "I_TY_classifier_bits",
+              "conditional_model": "I_TY_conditional_model_bits"}[r["label_posterior"]]
+    assert r["I_TY_bits"] == r["I_TY_bayes_bits"] == r[chosen]
+    assert r["H_T_given_Y_bits"] == pytest.approx(r["H_T_bits"] - r["I_TY_bits"], abs=1e-9)
 
 
 def test_scored_test_codes_do_not_change_any_fitted_choice():
