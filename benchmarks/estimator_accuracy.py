@@ -38,6 +38,14 @@ DEFAULT_SOURCES = ("independent,markov_chain,smooth_chain,smooth_chain_null_labe
                    "smooth_chain_label,label_mixture,label_first_unit,random_chain_label")
 
 
+def posteriors(result: dict) -> str:
+    """The I(T;Y) bound of both posteriors, the one that validation chose in bold."""
+    chosen = result["label_posterior"]
+    return " / ".join(f"**{result[f'I_TY_{name}_bits']:.3f}**" if name == chosen
+                      else f"{result[f'I_TY_{name}_bits']:.3f}"
+                      for name in ("conditional_model", "classifier"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="quick", choices=sorted(PRESETS))
@@ -55,9 +63,10 @@ def main():
     print(f"preset {args.preset}: {config}; device {args.device}; "
           f"torch threads {torch.get_num_threads()}\n", flush=True)
     print("| source | H(T) exact | H(T) est | rel. err | H(T\\|Y) exact | H(T\\|Y) est | rel. err "
-          "| I(T;Y) exact | est | abs. err | probe | abs. err | best/epochs | plug-in H(T) "
+          "| I(T;Y) exact | est | abs. err | posterior: conditional / classifier | probe "
+          "| abs. err | best/epochs | plug-in H(T) "
           "| wall s |")
-    print("|" + "---|" * 15, flush=True)
+    print("|" + "---|" * 16, flush=True)
     for name in args.sources.split(","):
         rng = np.random.default_rng(args.seed)
         source = SOURCES[name](args.units, args.bins, args.labels, rng)
@@ -77,6 +86,7 @@ def main():
               f"| {h_t_y:.2f} | {r['H_T_given_Y_bits']:.2f} "
               f"| {100 * (r['H_T_given_Y_bits'] / h_t_y - 1):+.2f} % "
               f"| {i_ty:.3f} | {r['I_TY_bits']:.3f} | {r['I_TY_bits'] - i_ty:+.3f} "
+              f"| {posteriors(r)} "
               f"| {r['I_TY_probe_bits']:.3f} | {r['I_TY_probe_bits'] - i_ty:+.3f} "
               f"| {r['best_epoch']}/{r['epochs']} {'early' if r['stopped_early'] else 'cap'} "
               f"| {r['H_T_plugin_bits']:.2f} | {seconds:.0f} |", flush=True)

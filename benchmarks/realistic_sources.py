@@ -28,6 +28,14 @@ from infoplane import archive, sources  # noqa: E402
 from infoplane.estimate import PRESETS, estimate_information, with_overrides  # noqa: E402
 
 
+def posteriors(result: dict) -> str:
+    """The I(T;Y) bound of both posteriors, the one that validation chose in bold."""
+    chosen = result["label_posterior"]
+    return " / ".join(f"**{result[f'I_TY_{name}_bits']:.3f}**" if name == chosen
+                      else f"{result[f'I_TY_{name}_bits']:.3f}"
+                      for name in ("conditional_model", "classifier"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="quick", choices=sorted(PRESETS))
@@ -49,8 +57,9 @@ def main():
           f"torch threads {torch.get_num_threads()}; source family {args.family}"
           f"{f' ({args.classes} classes)' if args.family == 'latent' else ''}\n", flush=True)
     print("| source | H(T) exact | H(T) est | rel. err | H(T\\|Y) exact | H(T\\|Y) est "
-          "| rel. err | I(T;Y) exact | est | abs. err | probe | best/epochs | wall s |")
-    print("|" + "---|" * 13, flush=True)
+          "| rel. err | I(T;Y) exact | est | abs. err | posterior: conditional / classifier "
+          "| probe | best/epochs | wall s |")
+    print("|" + "---|" * 14, flush=True)
     for job in args.jobs.split(","):
         layer, iteration = job.split(":")
         arrays = archive.read_archive(archive.archive_path(args.activations_dir,
@@ -77,7 +86,8 @@ def main():
               f"| {100 * (r['H_T_bits'] / h - 1):+.2f} % | {h_y:.2f} ± {truth['H_T_given_Y_se']:.2f} "
               f"| {r['H_T_given_Y_bits']:.2f} | {100 * (r['H_T_given_Y_bits'] / h_y - 1):+.2f} % "
               f"| {i:.3f} ± {truth['I_TY_se']:.3f} | {r['I_TY_bits']:.3f} "
-              f"| {r['I_TY_bits'] - i:+.3f} | {r.get('I_TY_probe_bits', float('nan')):.3f} "
+              f"| {r['I_TY_bits'] - i:+.3f} | {posteriors(r)} "
+              f"| {r.get('I_TY_probe_bits', float('nan')):.3f} "
               f"| {f['best_epoch']}/{f['epochs']}{' early' if f['stopped_early'] else ' cap'} "
               f"| {time.time() - start:.0f} |", flush=True)
 

@@ -1,37 +1,44 @@
 """Information-plane coordinates of one layer from its binned activations.
 
-One density over the layer's codes followed by its label, q(t, y) = q(t) q(y | t), is
-fitted by maximum likelihood on the training codes outside a random validation split. Its
-two factors share no parameter, so the fit is two fits, each with early stopping on its
-own validation NLL: q(t) (models/dense.py: every unit sees all earlier units through a
-running sum and through a direct pairwise term) and q(y | t) (models/label.py: a
-one-hidden-layer classifier of where every unit's code lies on the activation scale). The
-parameters scored are a running average of Adam's iterates.
-The units are visited in the order in which they are stored; every entropy below is
-invariant to the order. With p(y) the (add-one smoothed) training label frequencies, on
-the test codes:
+One conditional density q(t | y) over the layer's codes (models/dense.py: every unit sees
+all earlier units through a running sum and a direct pairwise term, and the label) is
+fitted by maximum likelihood on the training codes outside a random validation split,
+with early stopping on its validation NLL; the parameters scored are a running average of
+Adam's iterates. With p(y) the (add-one smoothed) training label frequencies, its label
+mixture q(t) = sum_y p(y) q(t | y) is the density of the codes: a layer's codes are
+class-structured, and each class's density no longer has to infer the class from the
+codes. The label's factor q(y | t) of the joint q(t, y) = q(t) q(y | t) is whichever
+predicts the validation labels better of two posteriors: the conditional model's own,
+q_B(y | t) = p(y) q(t | y) / q(t), and a classifier fitted separately (models/label.py:
+one hidden layer on where every unit's code lies on the activation scale). Every
+fitted choice (early stopping, the posterior, the probe's penalty) uses the validation
+split, never the test codes. The units are visited in the order in which they are stored;
+every entropy below is invariant to the order. On the test codes:
 
     H_T_bits          = E[-log2 q(t)]                    >= H(T): a cross-entropy;
     I_XT_bits         = H_T_bits                         (T is a deterministic function of X);
     I_TY_bits         = E[log2 q(y | t) - log2 p(y)]     a Barber-Agakov lower bound on
                         I(T; Y) in expectation, at most E[-log2 p(y)] ~ H(Y); the same
-                        number is stored as I_TY_bayes_bits;
+                        number is stored as I_TY_bayes_bits, and which posterior gave it
+                        as label_posterior;
     H_T_given_Y_bits  = H_T_bits - I_TY_bits = E[-log2 q(t, y)] - E[-log2 p(y)]: an upper
                         bound on H(T | Y) = H(T, Y) - H(Y), up to the label prior's own
                         cross-entropy error (KL(p || p_train), ~1e-4 bits for MNIST);
+    I_TY_conditional_model_bits, I_TY_classifier_bits: the bound of each posterior;
+    H_T_given_Y_conditional_model_bits = E[-log2 q(t | y)] >= H(T | Y), a second bound;
+                        H_T_bits minus it is I_TY_conditional_model_bits exactly;
     I_TY_probe_bits   = E[log2 r(y | t) - log2 p(y)], the linear probe (infoplane/probe.py),
                         a baseline reported beside the estimate (the same kind of bound);
     H_T_plugin_bits   = entropy of the test codes' empirical distribution (<= log2 N_test);
     I_TY_plugin_bits  = the plug-in I(T; Y) of the test codes (the count estimate, which
                         tends to the sample's label entropy once every code is distinct).
-With `paired` the original's estimate is computed too: a conditional model q(t | y)
-fitted the same way, H_T_given_Y_conditional_model_bits = E[-log2 q(t | y)] (an upper
-bound on H(T | Y)) and I_TY_paired_bits = H_T_bits minus that, a difference of two
+With `paired` the original's two-model estimate is computed too: an unconditional model
+q'(t) fitted the same way, H_T_unconditional_model_bits = E[-log2 q'(t)] and
+I_TY_paired_bits = that minus H_T_given_Y_conditional_model_bits, a difference of two
 bounds that bounds nothing. Each estimate comes with its standard error over test
 examples (suffix _se; it covers test sampling only: the spread over fit seeds comes from
 several fits, generator.py --seeds, infoplane/results.py), in bits per example;
-*_per_unit keys divide by the number of units. Every fitted choice (early stopping, the
-probe's penalty) uses the validation split, never the test codes.
+*_per_unit keys divide by the number of units.
 """
 import dataclasses
 import math

@@ -32,7 +32,8 @@ context (a three-way interaction context x t_j x t_i of low rank), as when every
 tables of its own between units. U starts at zero, so fitting starts from the ungated
 pairwise model; the gate costs O(D H R'^2) per example.
 
-The label's own factor q(y | t), which completes q(t, y) = q(t) q(y | t), is models/label.py.
+The estimator fits q(t | y) and scores the codes by its label mixture sum_y p(y) q(t | y)
+(infoplane/estimate.py); the label-free model q(t) is the original's second model.
 
 Tensors are kept unit-major, (D, B, .), so that the maps are batched matrix products, and
 the running sum is a blocked product with triangular matrices (exclusive_prefix_sum):

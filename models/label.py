@@ -1,4 +1,4 @@
-"""The label's conditional q(y | t): the last factor of q(t, y) = q(t) q(y | t).
+"""A classifier q(y | t): one candidate for the last factor of q(t, y) = q(t) q(y | t).
 
 With x_j = t_j / (K - 1) the code of unit j placed on [0, 1] (the bins are equal steps of
 one activation scale), features f(t) = (x_1, ..., x_D, x_1^2, ..., x_D^2) centred by their
@@ -11,7 +11,8 @@ the label. The classifier reads where each unit's code lies on the activation sc
 free embedding of each bin: a layer's codes carry hundreds of bits, its label about 3.3,
 and a label head with a free vector per bin fits the training codes' labels without
 generalising, where one that knows that neighbouring bins are near does not. It shares no
-parameter with q(t), so maximum likelihood of q(t, y) is two separate fits.
+parameter with the density of the codes and is fitted on its own; the estimator keeps it
+where it predicts the validation labels better than that density's own posterior does.
 """
 import math
 
