@@ -53,6 +53,24 @@ def test_probabilities_of_all_sequences_sum_to_one(num_labels, direct_rank):
         assert abs(total.item() - 1.0) < 1e-5
 
 
+@pytest.mark.parametrize("direct_rank", [0, 2])
+def test_every_label_scoring_is_each_label_scored_alone_and_its_mixture_sums_to_one(direct_rank):
+    units, bins, num_labels = 4, 3, 3
+    model = randomised(DenseAutoregressive(units, bins, hidden=6, num_labels=num_labels,
+                                           direct_rank=direct_rank), 2)
+    sequences = torch.tensor(list(itertools.product(range(bins), repeat=units)))
+    with torch.no_grad():
+        every_label = model.log_prob_every_label_nats(sequences)  # (N, L)
+        for label in range(num_labels):
+            alone = model.log_prob_nats(sequences, torch.full((len(sequences),), label))
+            assert torch.allclose(every_label[:, label], alone, atol=1e-6)
+    prior = torch.tensor([0.2, 0.5, 0.3], dtype=torch.float64)
+    mixture = torch.logsumexp(every_label.double() + prior.log(), dim=1)
+    assert abs(mixture.exp().sum().item() - 1.0) < 1e-5
+    with pytest.raises(ValueError, match="conditional"):
+        DenseAutoregressive(units, bins).log_prob_every_label_nats(sequences)
+
+
 def test_label_logits_alone_give_a_mixture_of_independent_units():
     """With no embedding and no head, q(t | y) = prod_i softmax(c_i + G_{y,i})[t_i]."""
     model = DenseAutoregressive(5, 3, hidden=4, num_labels=2)
