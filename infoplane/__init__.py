@@ -5,4 +5,4 @@ synthetic sources with exact entropies, jobs and their scheduling over MPI ranks
 files, figures. Scripts import this package; this package imports models/.
 """
 
-__version__ = "0.11"  # raise when a change alters the numbers: results record it
+__version__ = "0.12"  # raise when a change alters the numbers: results record it
