@@ -168,7 +168,8 @@ def main(config: Config) -> None:
             comm.Abort(status)
             sys.exit(status)  # in case Abort returns before this process is stopped
         say(f"{job.name}: H(T) {result['H_T_bits']:.2f} ± {result['H_T_bits_se']:.2f}  "
-            f"I(T;Y) {result['I_TY_bits']:.3f} ± {result['I_TY_bits_se']:.3f}  "
+            f"I(T;Y) {result['I_TY_bits']:.3f} ± {result['I_TY_bits_se']:.3f} "
+            f"({result['label_posterior'].replace('_', ' ')})  "
             f"probe {result.get('I_TY_probe_bits', float('nan')):.3f} bits  "
             f"(best epoch {result['best_epoch']} of {result['epochs']}, "
             f"{'early stop' if result['stopped_early'] else 'CAP REACHED'}, "

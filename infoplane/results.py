@@ -29,7 +29,7 @@ SUMMARY_COLUMNS = (
     + ["I_TY_bayes_negative", "H_Y_bits", "H_T_plugin_bits", "I_TY_plugin_bits",
        "plugin_ceiling_bits",
        "n_train", "n_validation", "n_test", "epochs", "best_epoch", "stopped_early",
-       "seconds", "device"])
+       "label_posterior", "seconds", "device"])
 
 
 def result_path(results_dir, job) -> Path:
@@ -72,7 +72,8 @@ def summarise(fits: list) -> dict:
     """One summary row from the R fits of one (iteration, layer), which share the test
     codes: each estimate's mean over fits; _se, the fits' mean test-sampling standard
     error; _seed_sd, the seed-to-seed standard deviation (ddof 1; nan for one fit);
-    _error, the larger of the two, which _error_kind names ("seed sd" or "test se")."""
+    _error, the larger of the two, which _error_kind names ("seed sd" or "test se");
+    label_posterior, the posterior chosen on validation (all of them where fits differ)."""
     first = fits[0]
     row = {key: first.get(key) for key in SUMMARY_COLUMNS}
     row["fits"] = len(fits)
@@ -94,6 +95,8 @@ def summarise(fits: list) -> dict:
         row[key] = max(f[key] for f in fits)
     row["seconds"] = round(sum(f["seconds"] for f in fits), 2)
     row["stopped_early"] = all(f["stopped_early"] for f in fits)
+    # the posterior that validation chose, or each of them where the fits differ
+    row["label_posterior"] = " / ".join(sorted({f["label_posterior"] for f in fits}))
     row["I_TY_bayes_negative"] = bool(row["I_TY_bayes_bits"] < 0)
     return row
 

@@ -14,7 +14,8 @@ SETTINGS = {"estimator": {"hidden": 8}, "activations": "abc", "seed": 1, "versio
 def fit(h_t, se, replicate=0, **extra):
     values = {"iteration": 5, "layer": "hidden", "units": 4, "replicate": replicate,
               "H_T_plugin_bits": 3.0, "I_TY_plugin_bits": 1.0, "epochs": 6 + replicate,
-              "best_epoch": 4, "stopped_early": True, "seconds": 2.0, **SETTINGS, **extra}
+              "best_epoch": 4, "stopped_early": True, "seconds": 2.0,
+              "label_posterior": "classifier", **SETTINGS, **extra}
     for name in results.ESTIMATES:
         values.update({f"{name}_bits": h_t, f"{name}_bits_se": se,
                        f"{name}_bits_per_unit": h_t / 4, f"{name}_bits_per_unit_se": se / 4})
@@ -31,9 +32,13 @@ def test_summary_reports_mean_seed_sd_and_the_larger_error():
     assert spread["H_T_bits_per_unit_error"] == pytest.approx(0.5)
     assert spread["epochs"] == 8 and spread["seconds"] == 6.0 and spread["stopped_early"]
 
-    tight = results.summarise([fit(10.0, 0.5), fit(10.2, 0.5, 1, stopped_early=False)])
+    assert spread["label_posterior"] == "classifier"
+
+    tight = results.summarise([fit(10.0, 0.5), fit(10.2, 0.5, 1, stopped_early=False,
+                                                  label_posterior="conditional_model")])
     assert tight["H_T_bits_error"] == pytest.approx(0.5)
     assert tight["H_T_bits_error_kind"] == "test se" and not tight["stopped_early"]
+    assert tight["label_posterior"] == "classifier / conditional_model"
 
     single = results.summarise([fit(10.0, 0.5)])
     assert math.isnan(single["H_T_bits_seed_sd"]) and single["H_T_bits_error"] == 0.5
