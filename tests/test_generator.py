@@ -56,7 +56,7 @@ def test_one_rank_writes_every_result_and_the_summary(one_rank):
         assert row["I_TY_bayes_bits"] <= row["H_Y_bits"]
         assert row["units"] == {"hidden": 6, "out": 3}[row["layer"]]
     assert "[rank 0] of 1" in run.stdout and "device cpu" in run.stdout
-    assert "[rank 0] itr0_hidden q(t) epoch   1" in run.stdout
+    assert "[rank 0] itr0_hidden q(t|y) epoch   1" in run.stdout
     assert "[rank 0] itr0_hidden q(y|t) epoch   1" in run.stdout
     assert not list(results_dir.glob("*.tmp")) and not list(results_dir.glob(".*.tmp"))
 

@@ -22,7 +22,8 @@ def fake_result(iteration, layer, units):
            "I_TY_bayes_negative": False, "H_T_plugin_bits": min(h_t, 8.0),
            "I_TY_plugin_bits": 3.0, "plugin_ceiling_bits": math.log2(300), "n_train": 900,
            "n_validation": 100, "n_test": 300, "epochs": 5, "best_epoch": 3,
-           "stopped_early": True, "seconds": 1.0, "device": "cpu"}
+           "stopped_early": True, "label_posterior": "classifier", "seconds": 1.0,
+           "device": "cpu"}
     values = {"H_T": h_t, "I_XT": h_t, "H_T_given_Y": h_t - 1.0, "I_TY": 1.0,
               "I_TY_bayes": 0.9, "I_TY_probe": 0.8}
     for name, value in values.items():
