@@ -204,20 +204,22 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
                                    max_epochs=config.label_max_epochs)
     log_prior = entropy.label_log_prior_nats(train_labels, num_labels)
 
-    def information_bits(data_codes, data_labels):
-        """Per-example log2 q(y|t) - log2 p(y) of the two posteriors, and log q(t|y) (N, L)."""
+    def posterior_information_bits(data_codes, data_labels):
+        """Per-example log2 q(y|t) - log2 p(y) of the density's posterior and of the
+        classifier, and the density's log q(t|y) for every label (N, L), in nats."""
         every_label = fit.every_label_log_prob_nats(density, data_codes, config.eval_batch_size)
-        read = fit.label_posterior_nats(classifier, data_codes, config.eval_batch_size)
+        classified = fit.label_posterior_nats(classifier, data_codes, config.eval_batch_size)
         return (entropy.bayes_information_bits(every_label, data_labels, log_prior),
-                entropy.bayes_information_bits(read - log_prior, data_labels, log_prior),
+                entropy.bayes_information_bits(classified - log_prior, data_labels, log_prior),
                 every_label)
 
     # the label's factor: whichever posterior predicts the validation labels better
-    validation_labels = validation[1].cpu().numpy()
-    bayes_val, classifier_val, _ = information_bits(validation[0], validation_labels)
-    use_classifier = classifier_val.mean() > bayes_val.mean()
-    i_ty_bayes, i_ty_classifier, every_label = information_bits(codes, test_labels)
-    i_ty = i_ty_classifier if use_classifier else i_ty_bayes
+    conditional_val, classifier_val, _ = posterior_information_bits(
+        validation[0], validation[1].cpu().numpy())
+    use_classifier = classifier_val.mean() > conditional_val.mean()
+    i_ty_conditional, i_ty_classifier, every_label = posterior_information_bits(codes,
+                                                                                test_labels)
+    i_ty = i_ty_classifier if use_classifier else i_ty_conditional
     h_t = entropy.nats_to_bits(-entropy.label_mixture_log_prob_nats(every_label, log_prior))
     h_t_given_y = entropy.nats_to_bits(-every_label[np.arange(len(codes)), test_labels])
     h_y, h_y_se = entropy.mean_and_standard_error(entropy.nats_to_bits(-log_prior[test_labels]))
@@ -229,7 +231,7 @@ def estimate_information(train_codes: np.ndarray, train_labels: np.ndarray,
     result.update(_summary("H_T_given_Y", h_t - i_ty, units))
     result.update(_summary("I_TY", i_ty, units))
     result.update(_summary("I_TY_bayes", i_ty, units))
-    result.update(_summary("I_TY_conditional_model", i_ty_bayes, units))
+    result.update(_summary("I_TY_conditional_model", i_ty_conditional, units))
     result.update(_summary("I_TY_classifier", i_ty_classifier, units))
     result.update(_summary("H_T_given_Y_conditional_model", h_t_given_y, units))
     result["label_posterior"] = "classifier" if use_classifier else "conditional_model"
