@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from infoplane import sources  # noqa: E402
+from infoplane import plotting, sources  # noqa: E402
 from infoplane.estimate import PRESETS, estimate_information, with_overrides  # noqa: E402
 
 SOURCES = {  # name: (d units, k bins, n labels, rng) -> source
@@ -36,14 +36,6 @@ SOURCES = {  # name: (d units, k bins, n labels, rng) -> source
 }
 DEFAULT_SOURCES = ("independent,markov_chain,smooth_chain,smooth_chain_null_label,"
                    "smooth_chain_label,label_mixture,label_first_unit,random_chain_label")
-
-
-def posteriors(result: dict) -> str:
-    """The I(T;Y) bound of both posteriors, the one that validation chose in bold."""
-    chosen = result["label_posterior"]
-    return " / ".join(f"**{result[f'I_TY_{name}_bits']:.3f}**" if name == chosen
-                      else f"{result[f'I_TY_{name}_bits']:.3f}"
-                      for name in ("conditional_model", "classifier"))
 
 
 def main():
@@ -86,7 +78,7 @@ def main():
               f"| {h_t_y:.2f} | {r['H_T_given_Y_bits']:.2f} "
               f"| {100 * (r['H_T_given_Y_bits'] / h_t_y - 1):+.2f} % "
               f"| {i_ty:.3f} | {r['I_TY_bits']:.3f} | {r['I_TY_bits'] - i_ty:+.3f} "
-              f"| {posteriors(r)} "
+              f"| {plotting.posteriors_cell(r)} "
               f"| {r['I_TY_probe_bits']:.3f} | {r['I_TY_probe_bits'] - i_ty:+.3f} "
               f"| {r['best_epoch']}/{r['epochs']} {'early' if r['stopped_early'] else 'cap'} "
               f"| {r['H_T_plugin_bits']:.2f} | {seconds:.0f} |", flush=True)

@@ -24,16 +24,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from infoplane import archive, sources  # noqa: E402
+from infoplane import archive, plotting, sources  # noqa: E402
 from infoplane.estimate import PRESETS, estimate_information, with_overrides  # noqa: E402
-
-
-def posteriors(result: dict) -> str:
-    """The I(T;Y) bound of both posteriors, the one that validation chose in bold."""
-    chosen = result["label_posterior"]
-    return " / ".join(f"**{result[f'I_TY_{name}_bits']:.3f}**" if name == chosen
-                      else f"{result[f'I_TY_{name}_bits']:.3f}"
-                      for name in ("conditional_model", "classifier"))
 
 
 def main():
@@ -86,7 +78,7 @@ def main():
               f"| {100 * (r['H_T_bits'] / h - 1):+.2f} % | {h_y:.2f} ± {truth['H_T_given_Y_se']:.2f} "
               f"| {r['H_T_given_Y_bits']:.2f} | {100 * (r['H_T_given_Y_bits'] / h_y - 1):+.2f} % "
               f"| {i:.3f} ± {truth['I_TY_se']:.3f} | {r['I_TY_bits']:.3f} "
-              f"| {r['I_TY_bits'] - i:+.3f} | {posteriors(r)} "
+              f"| {r['I_TY_bits'] - i:+.3f} | {plotting.posteriors_cell(r)} "
               f"| {r.get('I_TY_probe_bits', float('nan')):.3f} "
               f"| {f['best_epoch']}/{f['epochs']}{' early' if f['stopped_early'] else ' cap'} "
               f"| {time.time() - start:.0f} |", flush=True)
