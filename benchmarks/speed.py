@@ -97,7 +97,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
-    parser.add_argument("--train", type=int, default=54000, help="training codes of a job")
+    parser.add_argument("--train", type=int, default=60000,
+                        help="training codes of a job (fitting and validation)")
     parser.add_argument("--test", type=int, default=10000)
     args = parser.parse_args()
     if args.threads:
