@@ -36,9 +36,10 @@ SIZES = {
     "quick": {"seeds": (0, 1, 2), "iterations": (0, 20, 200, 1000, 3000, 9000),
               "preset": "quick", "override": "train_subset=5000,test_subset=2000,direct_rank=0",
               "continuous": 2000,
-              # H(T) slack of these settings on the realistic sources (README): a fall
-              # below this fraction of the peak is not called compression
-              "bias_fraction": 0.066},
+              # H(T) slack of these settings on the realistic sources (README: up to
+              # +20.5 %, tree hidden2 @ 20): a fall below this fraction of the peak is
+              # not called compression
+              "bias_fraction": 0.205},
     # GPUs: five networks per activation, 12 save iterations, all codes, the full preset
     "full": {"seeds": (0, 1, 2, 3, 4),
              "iterations": (0, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 9000),
@@ -157,7 +158,7 @@ def main(config: Config) -> None:
         print(f"study: {v['activation']} {v['layer']}: H(T) peak {v['peak_bits']:.1f} bits at "
               f"iteration {v['peak_iteration']}, last {v['last_bits']:.1f}, fall "
               f"{v['fall_bits']:.1f} (seed spread {v['spread_bits']:.1f}, slack "
-              f"{v['slack_bits']:.1f}): {'compresses' if v['compresses'] else 'no compression'}",
+              f"{v['slack_bits']:.1f}): compression: {v['verdict']}",
               flush=True)
     print(f"study: wrote {out / 'study.csv'}, {out / 'table.md'}, {out / 'study.png'}")
 

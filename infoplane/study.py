@@ -43,7 +43,8 @@ def compression(table: list, bias_fraction: float) -> list:
     the last iteration, against the seed-to-seed spread of that fall (the sds at the two
     iterations added in quadrature) and the estimator's own slack (bias_fraction of the
     peak, which could differ between iterations by as much). compresses: the fall
-    exceeds twice the spread and the slack."""
+    exceeds twice the spread and the slack; verdict: "yes", "undecided" (beyond twice the
+    spread, inside the slack) or "no"."""
     verdicts = []
     for activation, layer in sorted({(e["activation"], e["layer"]) for e in table}):
         curve = sorted((e for e in table if (e["activation"], e["layer"]) == (activation, layer)),
@@ -57,7 +58,9 @@ def compression(table: list, bias_fraction: float) -> list:
                          "peak_iteration": peak["iteration"],
                          "peak_bits": peak["H_T_bits_mean"], "last_bits": last["H_T_bits_mean"],
                          "fall_bits": fall, "spread_bits": spread, "slack_bits": slack,
-                         "compresses": bool(fall > 2 * spread and fall > slack)})
+                         "compresses": bool(fall > 2 * spread and fall > slack),
+                         "verdict": ("no" if fall <= 2 * spread
+                                     else "yes" if fall > slack else "undecided")})
     return verdicts
 
 
@@ -80,7 +83,7 @@ def markdown_tables(table: list, verdicts: list) -> str:
         lines.append(f"| {v['activation']} | {v['layer']} | {v['peak_iteration']} "
                      f"| {v['peak_bits']:.1f} | {v['last_bits']:.1f} | {v['fall_bits']:.1f} "
                      f"| {v['spread_bits']:.1f} | {v['slack_bits']:.1f} "
-                     f"| {'yes' if v['compresses'] else 'no'} |")
+                     f"| {v['verdict']} |")
     return "\n".join(lines) + "\n"
 
 

@@ -58,8 +58,10 @@ def test_compression_verdict():
     falls = [entry(0, 100, 1), entry(10, 200, 1), entry(20, 150, 1)]
     [verdict] = study.compression(falls, bias_fraction=0.03)
     assert verdict["peak_iteration"] == 10 and verdict["fall_bits"] == 50
-    assert verdict["compresses"]
+    assert verdict["compresses"] and verdict["verdict"] == "yes"
     noisy = [entry(0, 100, 1), entry(10, 200, 30), entry(20, 150, 30)]
-    assert not study.compression(noisy, 0.03)[0]["compresses"]  # within the seed spread
+    [verdict] = study.compression(noisy, 0.03)  # within the seed spread
+    assert not verdict["compresses"] and verdict["verdict"] == "no"
     slack = [entry(0, 100, 0.1), entry(10, 200, 0.1), entry(20, 195, 0.1)]
-    assert not study.compression(slack, 0.03)[0]["compresses"]  # within the estimator slack
+    [verdict] = study.compression(slack, 0.03)  # beyond the spread, within the slack
+    assert not verdict["compresses"] and verdict["verdict"] == "undecided"
