@@ -36,9 +36,8 @@ SIZES = {
     "quick": {"seeds": (0, 1, 2), "iterations": (0, 20, 200, 1000, 3000, 9000),
               "preset": "quick", "override": "train_subset=5000,test_subset=2000,direct_rank=0",
               "continuous": 2000,
-              # H(T) slack of these settings on the realistic sources (README: up to
-              # +20.5 %, tree hidden2 @ 20): a fall below this fraction of the peak is
-              # not called compression
+              # the largest H(T) slack of these settings on the realistic sources (README,
+              # the study): a fall below this fraction of the peak is not called compression
               "bias_fraction": 0.205},
     # GPUs: five networks per activation, 12 save iterations, all codes, the full preset
     "full": {"seeds": (0, 1, 2, 3, 4),

@@ -54,13 +54,12 @@ def compression(table: list, bias_fraction: float) -> list:
         fall = peak["H_T_bits_mean"] - last["H_T_bits_mean"]
         spread = math.sqrt(peak["H_T_bits_sd"] ** 2 + last["H_T_bits_sd"] ** 2)
         slack = bias_fraction * peak["H_T_bits_mean"]
+        verdict = "no" if fall <= 2 * spread else "yes" if fall > slack else "undecided"
         verdicts.append({"activation": activation, "layer": layer,
                          "peak_iteration": peak["iteration"],
                          "peak_bits": peak["H_T_bits_mean"], "last_bits": last["H_T_bits_mean"],
                          "fall_bits": fall, "spread_bits": spread, "slack_bits": slack,
-                         "compresses": bool(fall > 2 * spread and fall > slack),
-                         "verdict": ("no" if fall <= 2 * spread
-                                     else "yes" if fall > slack else "undecided")})
+                         "compresses": verdict == "yes", "verdict": verdict})
     return verdicts
 
 
