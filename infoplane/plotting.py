@@ -171,6 +171,15 @@ def results_table(rows: list) -> str:
     return "\n".join(lines)
 
 
+def posteriors_cell(result: dict) -> str:
+    """A table cell with the I(T;Y) bound of both posteriors of one result, the one that
+    validation chose in bold."""
+    chosen = result["label_posterior"]
+    return " / ".join(f"**{result[f'I_TY_{name}_bits']:.3f}**" if name == chosen
+                      else f"{result[f'I_TY_{name}_bits']:.3f}"
+                      for name in ("conditional_model", "classifier"))
+
+
 def write_figures(results_dir="results", activations_dir="activations") -> list:
     """Save every figure as PNG (and the table as Markdown) under results_dir; returns the
     paths. Draws whatever jobs exist; the accuracy figure needs meta.json."""
@@ -199,12 +208,3 @@ if __name__ == "__main__":
             print(path)
 
     cli.run(main, sys.argv[1:3])
-
-
-def posteriors_cell(result: dict) -> str:
-    """A table cell with the I(T;Y) bound of both posteriors of one result, the one that
-    validation chose in bold."""
-    chosen = result["label_posterior"]
-    return " / ".join(f"**{result[f'I_TY_{name}_bits']:.3f}**" if name == chosen
-                      else f"{result[f'I_TY_{name}_bits']:.3f}"
-                      for name in ("conditional_model", "classifier"))
