@@ -36,12 +36,12 @@ def parse_idx(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape)
 
 
-def download(name: str, raw: Path, mirrors=None) -> Path:
+def download(name: str, raw: Path) -> Path:
     """raw/name fetched from the first mirror that serves it with the original md5; written
     under a temporary name and renamed, so a cut or corrupt download leaves nothing."""
     raw.mkdir(parents=True, exist_ok=True)
     failures = []
-    for mirror in MIRRORS if mirrors is None else mirrors:
+    for mirror in MIRRORS:
         try:
             with urllib.request.urlopen(mirror + name, timeout=60) as response:
                 data = response.read()
