@@ -36,8 +36,8 @@ def parse_idx(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape)
 
 
-def download(name: str, raw: Path) -> Path:
-    """raw/name fetched from the first mirror that serves it with the original md5; written
+def download(name: str, raw: Path) -> None:
+    """Fetch raw/name from the first mirror that serves it with the original md5, written
     under a temporary name and renamed, so a cut or corrupt download leaves nothing."""
     raw.mkdir(parents=True, exist_ok=True)
     failures = []
@@ -54,7 +54,7 @@ def download(name: str, raw: Path) -> Path:
         partial = raw / f"{name}.tmp"
         partial.write_bytes(data)
         os.replace(partial, raw / name)
-        return raw / name
+        return
     raise OSError("; ".join(failures) or "no mirror")
 
 
