@@ -234,7 +234,8 @@ def test_overrides_parse_each_field_by_its_type():
 
 
 @pytest.mark.parametrize("override, field", [
-    ("max_epochs=-3", "max_epochs"), ("max_epochs=0", "max_epochs"), ("max_epochs=abc", "max_epochs"),
+    ("max_epochs=-3", "max_epochs"), ("max_epochs=0", "max_epochs"),
+    ("max_epochs=abc", "max_epochs"),
     ("lr=nan", "lr"), ("lr=-1", "lr"), ("lr=0", "lr"), ("lr=inf", "lr"),
     ("train_subset=-5", "train_subset"), ("test_subset=-1", "test_subset"),
     ("batch_size=0", "batch_size"), ("eval_batch_size=0", "eval_batch_size"),
