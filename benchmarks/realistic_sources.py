@@ -29,6 +29,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from infoplane import archive, plotting, sources  # noqa: E402
+from infoplane.entropy import nats_to_bits  # noqa: E402
 from infoplane.estimate import PRESETS, estimate_information, with_overrides  # noqa: E402
 
 
@@ -56,19 +57,18 @@ def main():
           "| rel. err | I(T;Y) exact | est | abs. err | posterior: conditional / classifier "
           "| probe | best/epochs | refit | wall s |")
     print("|" + "---|" * 15, flush=True)
+
+    def fit_family(codes, labels, rng):
+        if args.family == "latent":
+            return sources.fit_latent_classes(codes, labels, meta["bins"], meta["num_labels"],
+                                              args.classes, rng)
+        return sources.fit_labelled_tree(codes, labels, meta["bins"], meta["num_labels"], rng)
+
     for job in args.jobs.split(","):
         layer, iteration = job.split(":")
         arrays = archive.read_archive(archive.archive_path(args.activations_dir,
                                                            int(iteration)), meta)
         rng = np.random.default_rng(args.seed)
-        if args.family == "latent":
-            def fit_family(codes, labels, generator):
-                return sources.fit_latent_classes(codes, labels, meta["bins"],
-                                                  meta["num_labels"], args.classes, generator)
-        else:
-            def fit_family(codes, labels, generator):
-                return sources.fit_labelled_tree(codes, labels, meta["bins"],
-                                                 meta["num_labels"], generator)
         source = fit_family(arrays[f"train_{layer}"], arrays["train_labels"], rng)
         truth = source.entropies_bits(rng, args.truth_samples)
         train_codes, train_labels = source.sample(args.train, rng)
@@ -80,7 +80,7 @@ def main():
                                  log=lambda line: None)
         wall = time.time() - start
         refit = fit_family(train_codes, train_labels, np.random.default_rng([args.seed, 1]))
-        refit_h_bits = float(-refit.log_prob_nats(test_codes).mean() / np.log(2))
+        refit_h_bits = float(nats_to_bits(-refit.log_prob_nats(test_codes).mean()))
         h, h_y, i = truth["H_T"], truth["H_T_given_Y"], truth["I_TY"]
         f = r["fit"]
         print(f"| {layer} @ {iteration} | {h:.2f} ± {truth['H_T_se']:.2f} | {r['H_T_bits']:.2f} "
