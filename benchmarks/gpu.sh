@@ -21,7 +21,7 @@ echo "## training (activations/)"
 timeout 90 $PY train_model.py --devices 0 | tail -1
 echo "## realistic sources, full preset"
 timeout 180 $PY benchmarks/realistic_sources.py --preset full --device cuda:0 \
-    --jobs hidden1:1000,hidden2:9000
+    --jobs hidden1:1000,hidden2:9000 --no-refit
 echo "## full-preset demo (one rank, an MPI singleton: no mpirun needed)"
 start=$(date +%s)
 timeout 150 $PY generator.py --devices 0 --preset full \
