@@ -82,12 +82,12 @@ def main():
                                  config=config, device=args.device, seed=args.seed,
                                  log=lambda line: None)
         wall = time.time() - start
+        h, h_y, i = truth["H_T"], truth["H_T_given_Y"], truth["I_TY"]
         refit_cell = "–"
         if args.refit:
             refit = fit_family(train_codes, train_labels, np.random.default_rng([args.seed, 1]))
             refit_h_bits = float(nats_to_bits(-refit.log_prob_nats(test_codes).mean()))
-            refit_cell = f"{100 * (refit_h_bits / truth['H_T'] - 1):+.2f} %"
-        h, h_y, i = truth["H_T"], truth["H_T_given_Y"], truth["I_TY"]
+            refit_cell = f"{100 * (refit_h_bits / h - 1):+.2f} %"
         f = r["fit"]
         print(f"| {layer} @ {iteration} | {h:.2f} ± {truth['H_T_se']:.2f} | {r['H_T_bits']:.2f} "
               f"| {100 * (r['H_T_bits'] / h - 1):+.2f} % "
