@@ -165,6 +165,9 @@ def main(config: Config) -> None:
         except Exception as failure:  # one rank's failure must not leave the others waiting
             status, line = cli.describe(failure)
             print(f"error: [rank {rank}] {job.name}: {line}", file=sys.stderr, flush=True)
+            # mpiexec drops what it has not yet forwarded when the abort ends the job: give
+            # it time to pass this line on (without the pause the line was lost in a test)
+            time.sleep(1.0)
             comm.Abort(status)
             sys.exit(status)  # in case Abort returns before this process is stopped
         say(f"{job.name}: H(T) {result['H_T_bits']:.2f} ± {result['H_T_bits_se']:.2f}  "
