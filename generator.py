@@ -100,6 +100,17 @@ def prepare(config: Config, estimator) -> tuple:
     return meta, fingerprints, every_job, len(selected), todo
 
 
+def how_the_fit_stopped(result: dict) -> str:
+    """The density fit's stop, as the job's line says it: at the cap, on the minimum gain
+    while its last epoch still lowered the validation NLL (a bound not yet converged), or
+    after epochs that did not lower it at all."""
+    if not result["stopped_early"]:
+        return "CAP REACHED"
+    if result["best_epoch"] == result["epochs"]:
+        return "early stop on the minimum gain while validation still falls"
+    return "early stop"
+
+
 def run_job(job, meta, fingerprints: dict, config: Config, estimator, device: str,
             log) -> dict:
     arrays = archive.read_archive(archive.archive_path(config.activations_dir, job.iteration),
@@ -175,7 +186,7 @@ def main(config: Config) -> None:
             f"({result['label_posterior'].replace('_', ' ')})  "
             f"probe {result.get('I_TY_probe_bits', float('nan')):.3f} bits  "
             f"(best epoch {result['best_epoch']} of {result['epochs']}, "
-            f"{'early stop' if result['stopped_early'] else 'CAP REACHED'}, "
+            f"{how_the_fit_stopped(result)}, "
             f"{result['seconds']:.0f} s)")
     say(f"done in {time.time() - start:.0f} s")
     barrier = comm.Ibarrier()  # wait for the other ranks without spinning on a core

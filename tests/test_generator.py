@@ -61,6 +61,35 @@ def test_one_rank_writes_every_result_and_the_summary(one_rank):
     assert not list(results_dir.glob("*.tmp")) and not list(results_dir.glob(".*.tmp"))
 
 
+def stop_phrases(results_dir, run) -> dict:
+    """{job: (how its line in the run's output says the fit stopped, its result file)}."""
+    phrases = {}
+    for path in results_dir.glob("itr*.json"):
+        line = next(line for line in run.stdout.splitlines()
+                    if f"] {path.stem}: H(T)" in line)
+        phrases[path.stem] = (line.split(", ")[-2], json.loads(path.read_text()))
+    return phrases
+
+
+def test_each_line_says_whether_its_fit_reached_the_cap(one_rank):
+    results_dir, run = one_rank
+    for phrase, result in stop_phrases(results_dir, run).values():
+        assert (phrase == "CAP REACHED") == (not result["stopped_early"])
+
+
+def test_a_fit_stopped_while_validation_still_falls_says_so(activations, tmp_path):
+    results_dir = tmp_path / "results"
+    run = run_script("generator.py", "--activations-dir", activations, "--results-dir",
+                     results_dir, *SMALL[:-1], "hidden=8,max_epochs=5,patience=1,"
+                     "min_improvement=0.9", timeout=300)
+    assert run.returncode == 0, run.stderr
+    phrases = stop_phrases(results_dir, run)
+    assert len(phrases) == 4
+    for phrase, result in phrases.values():  # the first epoch lowers validation, by < 90 %
+        assert result["stopped_early"] and result["best_epoch"] == result["epochs"] == 1
+        assert phrase == "early stop on the minimum gain while validation still falls"
+
+
 def test_rerun_skips_finished_jobs(activations, one_rank):
     results_dir, _ = one_rank
     before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in results_dir.glob("itr*")}
