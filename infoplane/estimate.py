@@ -76,8 +76,11 @@ class EstimatorConfig:
                                     # rate times the fan-in per step, whatever the width
     label_max_epochs: int = 300     # its cap (an epoch costs O(D H) per example: cheap)
     paired: bool = False            # also fit q(t): the original's two-model estimate
-    averaging: float = 0.998        # per-step decay of the parameter average that is
-                                    # scored and kept (0: the last step's parameters)
+    averaging: float = 0.998        # cap on the per-step decay of the parameter average
+                                    # that is scored and kept (0: the last step's
+                                    # parameters); the decay at step s is min(cap,
+                                    # (1 + s) / (10 + s)), so fits shorter than about
+                                    # 9 / (1 - cap) steps never reach the cap
     eval_batch_size: int = 512      # examples per evaluation forward pass
 
 
